@@ -1,0 +1,331 @@
+//! Diagnostics: the errors and warnings a build collects, and how they are shown.
+//!
+//! Every stage adds to a [`Diagnostics`] list and carries on, so one run reports every
+//! problem. A diagnostic points at a file relative to the site folder, a 1-based line
+//! and a column counted in characters; [`Diagnostics::render`] prints them ordered by
+//! file and line with the offending line and the span marked. Only this module and
+//! `main.rs` format text for the terminal.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// A file as read from the site folder: its path relative to the site (forward slashes)
+/// and its text after BOM removal and line-end normalisation (CRLF and lone CR become LF,
+/// which keeps line numbers as editors count them).
+#[derive(Debug)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
+}
+
+pub type SourceRef = Arc<Source>;
+
+impl Source {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceRef {
+        Arc::new(Source {
+            path: path.into(),
+            text: text.into(),
+        })
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, clamped to the text.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = self.text[line_start..offset].chars().count() + 1;
+        (line, col)
+    }
+
+    /// The text of a 1-based line, without its line end.
+    pub fn line_text(&self, line: usize) -> &str {
+        self.text
+            .split('\n')
+            .nth(line.saturating_sub(1))
+            .unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Where a diagnostic points: a line and column in a file, with the marked span's width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    /// The offending line, shown under the message.
+    pub line_text: String,
+    /// How many characters of the line to mark, at least 1.
+    pub width: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub location: Option<Location>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            location: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            location: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// Points the diagnostic at a byte range of a source file.
+    pub fn at(mut self, source: &Source, span: std::ops::Range<usize>) -> Self {
+        let (line, column) = source.line_col(span.start);
+        let line_text = source.line_text(line).to_string();
+        let end = span.end.clamp(span.start, source.text.len());
+        let spanned = source.text.get(span.start..end).unwrap_or("");
+        let spanned = spanned.split('\n').next().unwrap_or("");
+        let width = spanned.chars().count().max(1);
+        self.location = Some(Location {
+            path: source.path.clone(),
+            line,
+            column,
+            line_text,
+            width,
+        });
+        self
+    }
+
+    /// Points at a file without a position (line 1, column 1).
+    pub fn in_file(mut self, path: &str) -> Self {
+        self.location = Some(Location {
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            line_text: String::new(),
+            width: 0,
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_help_opt(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    fn sort_key(&self) -> (bool, &str, usize, usize, Severity, &str) {
+        match &self.location {
+            Some(l) => (
+                true,
+                &l.path,
+                l.line,
+                l.column,
+                self.severity,
+                &self.message,
+            ),
+            None => (false, "", 0, 0, self.severity, &self.message),
+        }
+    }
+
+    /// The diagnostic as the terminal shows it: `FILE:LINE:COL: message`, the line with
+    /// the span marked, then `= help:`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let prefix = match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
+        match &self.location {
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "{}:{}:{}: {}{}",
+                    l.path, l.line, l.column, prefix, self.message
+                );
+                if !l.line_text.is_empty() || l.width > 0 {
+                    let number = l.line.to_string();
+                    let pad = " ".repeat(number.len());
+                    let shown: String = l
+                        .line_text
+                        .chars()
+                        .map(|c| if c == '\t' { ' ' } else { c })
+                        .collect();
+                    let _ = writeln!(out, "{pad} |");
+                    let _ = writeln!(out, "{number} | {shown}");
+                    let marker_pad: String = " ".repeat(l.column.saturating_sub(1));
+                    let _ = writeln!(out, "{pad} | {marker_pad}{}", "^".repeat(l.width.max(1)));
+                    if let Some(help) = &self.help {
+                        let _ = writeln!(out, "{pad} = help: {help}");
+                    }
+                    return out;
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{}{}",
+                    if prefix.is_empty() { "error: " } else { prefix },
+                    self.message
+                );
+            }
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        out
+    }
+}
+
+/// The diagnostics of one run.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items.len() - self.error_count()
+    }
+
+    pub fn items(&self) -> &[Diagnostic] {
+        &self.items
+    }
+
+    /// Sorted by file, line and column, with exact duplicates removed.
+    pub fn sorted(&self) -> Vec<Diagnostic> {
+        let mut items = self.items.clone();
+        items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        items.dedup();
+        items
+    }
+
+    /// Every diagnostic, then a count line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in self.sorted() {
+            out.push_str(&d.render());
+            out.push('\n');
+        }
+        let errors = self.error_count();
+        let warnings = self.warning_count();
+        if errors > 0 || warnings > 0 {
+            let plural =
+                |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            let _ = writeln!(
+                out,
+                "{}, {}",
+                plural(errors, "error"),
+                plural(warnings, "warning")
+            );
+        }
+        out
+    }
+}
+
+/// The closest candidate to `wrong` by edit distance, if it is close enough to be a
+/// plausible typo.
+pub fn closest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        let score = strsim::normalized_damerau_levenshtein(
+            &wrong.to_lowercase(),
+            &candidate.to_lowercase(),
+        );
+        let prefix_match = candidate.starts_with(wrong) || wrong.starts_with(candidate);
+        let score = if prefix_match && !wrong.is_empty() {
+            score.max(0.7)
+        } else {
+            score
+        };
+        if score >= 0.6 && best.is_none_or(|(s, c)| score > s || (score == s && candidate < c)) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let s = Source::new("a.toml", "name = \"李雷\"\ncitty = 1\n");
+        assert_eq!(s.line_col(0), (1, 1));
+        let offset = s.text.find("citty").unwrap();
+        assert_eq!(s.line_col(offset), (2, 1));
+        let offset = s.text.find('雷').unwrap();
+        assert_eq!(s.line_col(offset), (1, 10));
+    }
+
+    #[test]
+    fn rendered_error_shows_line_marker_and_help() {
+        let s = Source::new(
+            "members/li-lei.toml",
+            "name = \"x\"\ncitty = \"Shanghai\"\n",
+        );
+        let d = Diagnostic::error("unknown key `citty` in a member record")
+            .at(&s, 11..16)
+            .with_help("did you mean `city`?");
+        assert_eq!(
+            d.render(),
+            "members/li-lei.toml:2:1: unknown key `citty` in a member record\n  |\n2 | citty = \"Shanghai\"\n  | ^^^^^\n  = help: did you mean `city`?\n"
+        );
+    }
+
+    #[test]
+    fn closest_suggests_typos_only() {
+        assert_eq!(closest("citty", ["city", "name", "chapter"]), Some("city"));
+        assert_eq!(
+            closest("wang-fnag", ["wang-fang", "li-lei"]),
+            Some("wang-fang")
+        );
+        assert_eq!(closest("zzz", ["city", "name"]), None);
+    }
+}

@@ -1,0 +1,422 @@
+//! The first stage: reading the site folder. It finds every file SPEC §1 names, skips
+//! hidden files, editor droppings and the output folder, refuses symbolic links that
+//! leave the site, and decodes text files (`text.rs`). It checks nothing about their
+//! content: `model` parses and checks what `load` read. Files are read in parallel.
+
+pub mod frontmatter;
+pub mod records;
+pub mod text;
+pub mod toml;
+
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diag::{Diagnostic, Diagnostics, SourceRef};
+
+/// The record folders, in the order their files are reported.
+pub const RECORD_FOLDERS: [&str; 5] = ["members", "speakers", "chapters", "series", "events"];
+
+/// A record file: its stem (the id or handle) and its text.
+#[derive(Debug, Clone)]
+pub struct RecordSource {
+    pub stem: String,
+    pub source: SourceRef,
+}
+
+/// A file copied to the output as is, from the site's `static/`, a local theme, beside a
+/// record or beside a content page.
+#[derive(Debug, Clone)]
+pub struct AssetFile {
+    /// Path under the output folder, forward slashes (`avatars/li.png`).
+    pub output_path: String,
+    /// Path relative to the site folder, for messages.
+    pub site_path: String,
+    pub absolute: PathBuf,
+}
+
+/// Everything read from the site folder, before any of it is parsed.
+#[derive(Debug, Default)]
+pub struct SiteFiles {
+    pub root: PathBuf,
+    pub charter: Option<SourceRef>,
+    pub members: Vec<RecordSource>,
+    pub speakers: Vec<RecordSource>,
+    pub chapters: Vec<RecordSource>,
+    pub series: Vec<RecordSource>,
+    pub events: Vec<RecordSource>,
+    /// Files beside records (`members/li-lei.jpg`), by path relative to the site.
+    pub record_assets: Vec<AssetFile>,
+    /// `content/**/*.md`, path relative to the site.
+    pub content: Vec<SourceRef>,
+    /// Non-Markdown files under `content/`, copied beside their page.
+    pub content_assets: Vec<AssetFile>,
+    /// The site's `static/**`.
+    pub static_files: Vec<AssetFile>,
+    /// The site's `templates/**`, name relative to `templates/`.
+    pub templates: Vec<(String, SourceRef)>,
+    /// The local theme's files, when `theme` names a folder under `themes/`.
+    pub theme_templates: Vec<(String, SourceRef)>,
+    pub theme_static: Vec<AssetFile>,
+    pub theme_i18n: Vec<(String, SourceRef)>,
+}
+
+/// Reads one required or optional text file of the site.
+pub fn read_text(root: &Path, rel: &str) -> Result<Option<SourceRef>, Diagnostic> {
+    let path = root.join(rel);
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Diagnostic::error(format!(
+                "cannot read {rel}: {}",
+                io_reason(&e)
+            )))
+        }
+        Ok(m) if m.file_type().is_symlink() => {
+            check_symlink(root, &path, rel)?;
+        }
+        Ok(m) if m.is_dir() => {
+            return Err(Diagnostic::error(format!(
+                "{rel} is a folder, expected a file"
+            )))
+        }
+        Ok(_) => {}
+    }
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Diagnostic::error(format!("cannot read {rel}: {}", io_reason(&e))))?;
+    text::decode(rel, &bytes).map(Some)
+}
+
+/// A short, stable reason for an I/O error (no OS error numbers, which differ by system).
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or folder".into(),
+        PermissionDenied => "permission denied".into(),
+        AlreadyExists => "it already exists".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_lowercase(),
+                None => s.to_lowercase(),
+            }
+        }
+    }
+}
+
+/// True for names that are never content: hidden files, editor backups and swap files,
+/// OS droppings (SPEC §1, BAD-INPUTS row 25).
+pub fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name == "4913"
+        || name == "Thumbs.db"
+        || name == "desktop.ini"
+        || [
+            ".swp", ".swx", ".swo", ".bck", ".tmp", ".crswap", ".orig", ".rej",
+        ]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// A symbolic link is followed only when it ends inside the site and names a file.
+fn check_symlink(root: &Path, path: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
+    let target = std::fs::read_link(path)
+        .map(|t| t.display().to_string())
+        .unwrap_or_default();
+    let resolved = std::fs::canonicalize(path).map_err(|e| {
+        Diagnostic::error(format!(
+            "symbolic link `{rel}` (to `{target}`) cannot be followed: {}",
+            io_reason(&e)
+        ))
+        .in_file(rel)
+    })?;
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !resolved.starts_with(&root) {
+        return Err(Diagnostic::error(format!(
+            "symbolic link `{rel}` points outside the site folder (to `{target}`)"
+        ))
+        .in_file(rel)
+        .with_help("copy the file into the site folder instead; shequn never reads outside it"));
+    }
+    if resolved.is_dir() {
+        return Err(Diagnostic::error(format!(
+            "symbolic link `{rel}` points to a folder (`{target}`); links to folders are not followed"
+        ))
+        .in_file(rel)
+        .with_help("move or copy the folder's files instead"));
+    }
+    Ok(resolved)
+}
+
+/// One file found by a walk: its path relative to the walked folder and to the site.
+struct Found {
+    rel_in_folder: String,
+    site_rel: String,
+    absolute: PathBuf,
+}
+
+/// Lists the files under `root/folder`, sorted, skipping ignored names and `exclude`.
+fn walk(
+    root: &Path,
+    folder: &str,
+    max_depth: usize,
+    exclude: Option<&Path>,
+    diags: &mut Diagnostics,
+) -> Vec<Found> {
+    let base = root.join(folder);
+    if !base.is_dir() {
+        if base.exists() {
+            diags.push(Diagnostic::error(format!("`{folder}` should be a folder")).in_file(folder));
+        }
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let walker = walkdir::WalkDir::new(&base)
+        .follow_links(false)
+        .max_depth(max_depth)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let ignored = e.depth() > 0 && e.file_name().to_str().is_some_and(is_ignored_name);
+            let excluded = exclude.is_some_and(|x| e.path() == x);
+            !ignored && !excluded
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| site_relative(root, p))
+                    .unwrap_or_else(|| folder.to_string());
+                let reason = e
+                    .io_error()
+                    .map(io_reason)
+                    .unwrap_or_else(|| "cannot be read".into());
+                diags.push(
+                    Diagnostic::error(format!("cannot read {path}: {reason}")).in_file(&path),
+                );
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let site_rel = site_relative(root, entry.path());
+        let Some(rel_in_folder) = entry
+            .path()
+            .strip_prefix(&base)
+            .ok()
+            .and_then(|p| path_to_slash(p))
+        else {
+            diags.push(
+                Diagnostic::error(format!("file name `{site_rel}` is not valid UTF-8"))
+                    .with_help("rename the file using UTF-8 characters"),
+            );
+            continue;
+        };
+        let file_type = entry.file_type();
+        let absolute = if file_type.is_symlink() {
+            match check_symlink(root, entry.path(), &site_rel) {
+                Ok(p) => p,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            }
+        } else if file_type.is_dir() {
+            continue;
+        } else if !file_type.is_file() {
+            diags.push(
+                Diagnostic::warning(format!(
+                    "`{site_rel}` is not a regular file (a FIFO, socket or device); skipped"
+                ))
+                .in_file(&site_rel),
+            );
+            continue;
+        } else {
+            entry.path().to_path_buf()
+        };
+        found.push(Found {
+            rel_in_folder,
+            site_rel,
+            absolute,
+        });
+    }
+    found
+}
+
+fn path_to_slash(p: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_str()?.to_string()),
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn site_relative(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .ok()
+        .and_then(path_to_slash)
+        .unwrap_or_else(|| p.to_string_lossy().replace('\\', "/"))
+}
+
+/// Reads the files of `found` as text, in parallel, keeping their order.
+fn read_all(found: &[Found], diags: &mut Diagnostics) -> Vec<Option<SourceRef>> {
+    let results: Vec<Result<SourceRef, Diagnostic>> = found
+        .par_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f.absolute).map_err(|e| {
+                Diagnostic::error(format!("cannot read {}: {}", f.site_rel, io_reason(&e)))
+                    .in_file(&f.site_rel)
+            })?;
+            text::decode(&f.site_rel, &bytes)
+        })
+        .collect();
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(s) => Some(s),
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        })
+        .collect()
+}
+
+fn assets(found: Vec<Found>, prefix: &str) -> Vec<AssetFile> {
+    found
+        .into_iter()
+        .map(|f| AssetFile {
+            output_path: format!("{prefix}{}", f.rel_in_folder),
+            site_path: f.site_rel,
+            absolute: f.absolute,
+        })
+        .collect()
+}
+
+/// Reads the site folder. `output` is excluded when it lies inside the site; `theme` is
+/// the local theme folder name, if any.
+pub fn load_site(
+    root: &Path,
+    output: Option<&Path>,
+    theme: Option<&str>,
+    diags: &mut Diagnostics,
+) -> SiteFiles {
+    let mut files = SiteFiles {
+        root: root.to_path_buf(),
+        ..Default::default()
+    };
+    match read_text(root, "charter.md") {
+        Ok(Some(s)) => files.charter = Some(s),
+        Ok(None) => diags.push(
+            Diagnostic::error("the site has no `charter.md`")
+                .with_help("create charter.md with `+++` front matter holding at least `name`; `shequn new` makes a starter site"),
+        ),
+        Err(d) => diags.push(d),
+    }
+    for folder in RECORD_FOLDERS {
+        let found = walk(root, folder, 1, output, diags);
+        let (records, others): (Vec<Found>, Vec<Found>) = found
+            .into_iter()
+            .partition(|f| f.rel_in_folder.ends_with(".toml"));
+        let texts = read_all(&records, diags);
+        let sources: Vec<RecordSource> = records
+            .iter()
+            .zip(texts)
+            .filter_map(|(f, s)| {
+                let stem = f.rel_in_folder.trim_end_matches(".toml").to_string();
+                s.map(|source| RecordSource { stem, source })
+            })
+            .collect();
+        files
+            .record_assets
+            .extend(assets(others, &format!("{folder}/")));
+        match folder {
+            "members" => files.members = sources,
+            "speakers" => files.speakers = sources,
+            "chapters" => files.chapters = sources,
+            "series" => files.series = sources,
+            _ => files.events = sources,
+        }
+    }
+    let content = walk(root, "content", usize::MAX, output, diags);
+    let (pages, others): (Vec<Found>, Vec<Found>) = content
+        .into_iter()
+        .partition(|f| f.rel_in_folder.ends_with(".md"));
+    files.content = read_all(&pages, diags).into_iter().flatten().collect();
+    files.content_assets = assets(others, "");
+    files.static_files = assets(walk(root, "static", usize::MAX, output, diags), "");
+    let templates = walk(root, "templates", usize::MAX, output, diags);
+    files.templates = named_texts(&templates, diags);
+    if let Some(theme) = theme {
+        let base = format!("themes/{theme}");
+        if !root.join(&base).is_dir() {
+            diags.push(
+                Diagnostic::error(format!(
+                    "theme `{theme}` not found: there is no folder `{base}`"
+                ))
+                .with_help(
+                    "set `theme = \"default\"` for the built-in theme, or run `shequn theme eject`",
+                ),
+            );
+        } else {
+            let t = walk(
+                root,
+                &format!("{base}/templates"),
+                usize::MAX,
+                output,
+                diags,
+            );
+            files.theme_templates = named_texts(&t, diags);
+            files.theme_static = assets(
+                walk(root, &format!("{base}/static"), usize::MAX, output, diags),
+                "",
+            );
+            let i18n = walk(root, &format!("{base}/i18n"), 1, output, diags);
+            files.theme_i18n = named_texts(&i18n, diags);
+        }
+    }
+    files
+}
+
+fn named_texts(found: &[Found], diags: &mut Diagnostics) -> Vec<(String, SourceRef)> {
+    let texts = read_all(found, diags);
+    found
+        .iter()
+        .zip(texts)
+        .filter_map(|(f, s)| s.map(|s| (f.rel_in_folder.clone(), s)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_droppings_are_ignored() {
+        for name in [
+            ".#a.md",
+            "#a.md#",
+            "a.md~",
+            ".a.md.swp",
+            ".a.md.swx",
+            "4913",
+            "a.md.bck",
+            "a.md.tmp",
+            ".DS_Store",
+            "Thumbs.db",
+            "a.md.crswap",
+        ] {
+            assert!(is_ignored_name(name), "{name}");
+        }
+        assert!(!is_ignored_name("a.md"));
+        assert!(!is_ignored_name("li-lei.toml"));
+    }
+}

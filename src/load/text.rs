@@ -1,0 +1,123 @@
+//! Turning the bytes of a site file into text: BOM handling, UTF-8 validation with a
+//! located error, and line-end normalisation. Used by `load` for every file it reads;
+//! everything after this sees only LF line ends and valid UTF-8.
+
+use crate::diag::{Diagnostic, Source, SourceRef};
+
+/// Largest file shequn reads as text. A community's records are a few KB; a file beyond
+/// this is a mistake (or hostile) and would only slow the build down.
+pub const MAX_TEXT_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Decodes `bytes` as the site file `path`. Errors name the encoding problem and point
+/// at the first bad byte.
+pub fn decode(path: &str, bytes: &[u8]) -> Result<SourceRef, Diagnostic> {
+    if bytes.len() > MAX_TEXT_FILE_BYTES {
+        return Err(Diagnostic::error(format!(
+            "file is larger than the limit of {} MiB for a text file ({} bytes)",
+            MAX_TEXT_FILE_BYTES / 1024 / 1024,
+            bytes.len()
+        ))
+        .in_file(path)
+        .with_help("split the content into several pages"));
+    }
+    if let Some(encoding) = utf16_or_32_bom(bytes) {
+        return Err(Diagnostic::error(format!(
+            "file is encoded as {encoding}; shequn reads UTF-8 only"
+        ))
+        .in_file(path)
+        .with_help("save the file as UTF-8 in your editor"));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            // Safe: `valid_up_to` marks the end of the valid UTF-8 prefix.
+            let good = std::str::from_utf8(good).unwrap_or("");
+            let normalised = normalise_line_ends(good);
+            let line = normalised.matches('\n').count() + 1;
+            let column = normalised.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            let bad = bytes[e.valid_up_to()];
+            let source = Source::new(path, normalised.clone());
+            let mut d = Diagnostic::error(format!(
+                "invalid UTF-8 at byte 0x{bad:02X}: the file is not UTF-8 ({})",
+                likely_encoding(bytes)
+            ))
+            .at(&source, normalised.len()..normalised.len());
+            if let Some(l) = d.location.as_mut() {
+                l.line = line;
+                l.column = column;
+            }
+            return Err(d.with_help("re-save the file as UTF-8 in your editor"));
+        }
+    };
+    Ok(Source::new(path, normalise_line_ends(text)))
+}
+
+fn utf16_or_32_bom(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) {
+        Some("UTF-32 (little-endian)")
+    } else if bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        Some("UTF-32 (big-endian)")
+    } else if bytes.starts_with(&[0xFF, 0xFE]) {
+        Some("UTF-16 (little-endian)")
+    } else if bytes.starts_with(&[0xFE, 0xFF]) {
+        Some("UTF-16 (big-endian)")
+    } else {
+        None
+    }
+}
+
+/// A guess at the encoding of bytes that are not UTF-8, for the error message only.
+fn likely_encoding(bytes: &[u8]) -> &'static str {
+    let high: Vec<u8> = bytes.iter().copied().filter(|b| *b >= 0x80).collect();
+    let smart_quotes = high
+        .iter()
+        .filter(|b| matches!(b, 0x91..=0x94 | 0x96 | 0x97 | 0x85))
+        .count();
+    let gbk_pairs = bytes
+        .windows(2)
+        .filter(|w| (0x81..=0xFE).contains(&w[0]) && (0x40..=0xFE).contains(&w[1]))
+        .count();
+    if smart_quotes * 2 >= high.len() && smart_quotes > 0 {
+        "probably Windows-1252, e.g. Word's smart quotes"
+    } else if gbk_pairs * 2 >= high.len() && high.len() >= 2 {
+        "probably GBK or GB18030"
+    } else {
+        "probably Latin-1 or Windows-1252"
+    }
+}
+
+/// CRLF and lone CR become LF, so that no `\r` reaches any output and line numbers are
+/// the ones an editor shows.
+pub fn normalise_line_ends(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.to_string();
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_and_crlf_are_removed() {
+        let s = decode("a.md", b"\xEF\xBB\xBF+++\r\ntitle = 1\r\n+++\rbody").unwrap();
+        assert_eq!(s.text, "+++\ntitle = 1\n+++\nbody");
+    }
+
+    #[test]
+    fn utf16_bom_is_named() {
+        let e = decode("a.md", b"\xFF\xFEa\0").unwrap_err();
+        assert!(e.message.contains("UTF-16"), "{}", e.message);
+    }
+
+    #[test]
+    fn invalid_utf8_points_at_line_and_column() {
+        let e = decode("a.md", b"ok\nab\x93quote\x94").unwrap_err();
+        let l = e.location.unwrap();
+        assert_eq!((l.line, l.column), (2, 3));
+        assert!(e.message.contains("Windows-1252"), "{}", e.message);
+    }
+}

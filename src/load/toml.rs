@@ -1,0 +1,437 @@
+//! Reading one TOML document (a record file or a front matter block) into its file shape,
+//! reporting every unknown key with a "did you mean", and syntax or type errors at the
+//! file's own line. The shapes themselves are in `records.rs`.
+
+use std::ops::Range;
+
+use serde::de::DeserializeOwned;
+
+use crate::diag::{closest, Diagnostic, Diagnostics, Source};
+
+/// Deepest nesting of arrays and tables a record may have. TOML parsers recurse, and a
+/// hostile file of `[[[[…` must get an error, not a stack overflow.
+const MAX_NESTING: usize = 64;
+
+/// Parses `source.text[range]` as `T`. `what` names the record kind for messages ("a
+/// member record"). Returns `None` after adding diagnostics when the document is unusable.
+pub fn parse<T: DeserializeOwned>(
+    source: &Source,
+    range: Range<usize>,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<T> {
+    let text = &source.text[range.clone()];
+    if let Some(offset) = too_deep(text) {
+        diags.push(
+            Diagnostic::error(format!(
+                "nesting deeper than {MAX_NESTING} levels in {what}"
+            ))
+            .at(source, range.start + offset..range.start + offset + 1),
+        );
+        return None;
+    }
+    let deserializer = match toml::de::Deserializer::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(toml_error(source, range.start, &e, what));
+            return None;
+        }
+    };
+    let mut unknown: Vec<Vec<String>> = Vec::new();
+    let result: Result<T, _> = serde_ignored::deserialize(deserializer, |path| {
+        unknown.push(path_segments(&path));
+    });
+    let mut ok = true;
+    if !unknown.is_empty() {
+        ok = false;
+        report_unknown_keys(source, range.start, text, &unknown, what, diags);
+    }
+    match result {
+        Ok(value) if ok => Some(value),
+        Ok(_) => None,
+        Err(e) => {
+            diags.push(toml_error(source, range.start, &e, what));
+            None
+        }
+    }
+}
+
+/// Offset of the first bracket that opens a level deeper than `MAX_NESTING`, counting
+/// brackets and braces outside strings and comments.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut in_comment = false;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_comment {
+            if b == b'\n' {
+                in_comment = false;
+            }
+        } else if let Some(q) = quote {
+            if b == b'\\' && q == b'"' {
+                i += 1;
+            } else if b == q {
+                quote = None;
+            }
+        } else {
+            match b {
+                b'#' => in_comment = true,
+                b'"' | b'\'' => quote = Some(b),
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(i);
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                // Table headers (`[a]`, `[[a]]`) open and close on one line, so a new
+                // line resets nothing; arrays may span lines.
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn path_segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
+    use serde_ignored::Path;
+    let mut segments = Vec::new();
+    let mut current = path;
+    loop {
+        match current {
+            Path::Root => break,
+            Path::Seq { parent, index } => {
+                segments.push(index.to_string());
+                current = parent;
+            }
+            Path::Map { parent, key } => {
+                // `toml::Spanned` wraps its value in private keys; they are not the user's.
+                if !key.starts_with("$__") {
+                    segments.push(key.clone());
+                }
+                current = parent;
+            }
+            Path::Some { parent }
+            | Path::NewtypeStruct { parent }
+            | Path::NewtypeVariant { parent } => {
+                current = parent;
+            }
+        }
+    }
+    segments.reverse();
+    segments
+}
+
+fn report_unknown_keys(
+    source: &Source,
+    base: usize,
+    text: &str,
+    unknown: &[Vec<String>],
+    what: &str,
+    diags: &mut Diagnostics,
+) {
+    let table = toml::de::DeTable::parse(text).ok();
+    for path in unknown {
+        let key = path.last().cloned().unwrap_or_default();
+        let (span, siblings) = match &table {
+            Some(t) => locate_key(t.get_ref(), path),
+            None => (None, Vec::new()),
+        };
+        let span = span.unwrap_or(0..0);
+        let where_ = if path.len() > 1 {
+            format!(" (in `{}`)", display_parent(path))
+        } else {
+            String::new()
+        };
+        let help = suggestion(&key, what, path.len(), &siblings);
+        diags.push(
+            Diagnostic::error(format!("unknown key `{key}` in {what}{where_}"))
+                .at(source, base + span.start..base + span.end)
+                .with_help_opt(help),
+        );
+    }
+}
+
+fn display_parent(path: &[String]) -> String {
+    let mut out = String::new();
+    for segment in &path[..path.len() - 1] {
+        if segment.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+/// Finds the span of the key at `path` and the names of the keys beside it.
+fn locate_key(
+    table: &toml::de::DeTable<'_>,
+    path: &[String],
+) -> (Option<Range<usize>>, Vec<String>) {
+    use toml::de::DeValue;
+    let Some((first, rest)) = path.split_first() else {
+        return (None, Vec::new());
+    };
+    let Some((key, value)) = table.get_key_value(first.as_str()) else {
+        return (None, Vec::new());
+    };
+    if rest.is_empty() {
+        return (
+            Some(key.span()),
+            table.keys().map(|k| k.get_ref().to_string()).collect(),
+        );
+    }
+    let mut value = value.get_ref();
+    let mut rest = rest;
+    // Walk through array indices until the next table.
+    while let (DeValue::Array(array), Some((index, after))) = (value, rest.split_first()) {
+        let Some(item) = index.parse::<usize>().ok().and_then(|i| array.get(i)) else {
+            return (None, Vec::new());
+        };
+        value = item.get_ref();
+        rest = after;
+    }
+    match value {
+        DeValue::Table(t) => locate_key(t, rest),
+        _ => (None, Vec::new()),
+    }
+}
+
+/// Keys each record kind accepts, for "did you mean" when the key is at the top level.
+fn known_keys(what: &str) -> &'static [&'static str] {
+    match what {
+        "a member record" => &[
+            "name", "role", "joined", "chapter", "city", "tags", "headline", "bio", "avatar",
+            "links", "listed", "extra",
+        ],
+        "a speaker record" => &["name", "headline", "bio", "avatar", "links", "extra"],
+        "a chapter record" => &[
+            "name",
+            "city",
+            "description",
+            "organizers",
+            "founded",
+            "links",
+            "extra",
+        ],
+        "a series record" => &["name", "description", "cadence", "extra"],
+        "an event record" => &[
+            "title",
+            "start",
+            "end",
+            "timezone",
+            "series",
+            "number",
+            "chapter",
+            "venue",
+            "online_url",
+            "hosts",
+            "rsvp_url",
+            "capacity",
+            "status",
+            "previous_start",
+            "summary",
+            "description",
+            "cover",
+            "tags",
+            "talks",
+            "extra",
+        ],
+        "the charter" => &[
+            "name",
+            "tagline",
+            "founded",
+            "purpose",
+            "audience",
+            "values",
+            "roles",
+            "rules",
+            "membership",
+            "extra",
+        ],
+        "the site settings" => &[
+            "base_url",
+            "title",
+            "language",
+            "timezone",
+            "theme",
+            "output_dir",
+            "markdown",
+            "extra",
+        ],
+        "page front matter" => &[
+            "title", "date", "updated", "draft", "slug", "summary", "tags", "authors", "event",
+            "template", "extra",
+        ],
+        _ => &[],
+    }
+}
+
+fn suggestion(key: &str, what: &str, depth: usize, siblings: &[String]) -> Option<String> {
+    let nested: &[&str] = &[
+        "title",
+        "speakers",
+        "abstract",
+        "slides",
+        "video",
+        "transcript",
+        "language",
+        "name",
+        "address",
+        "city",
+        "map_url",
+        "description",
+        "id",
+        "text",
+        "open",
+        "threshold",
+        "apply_url",
+        "tiers",
+        "price",
+        "perks",
+        "raw_html",
+    ];
+    let candidates: Vec<&str> = if depth == 1 {
+        known_keys(what).to_vec()
+    } else {
+        nested.to_vec()
+    };
+    let candidates: Vec<&str> = candidates
+        .into_iter()
+        .filter(|c| !siblings.iter().any(|s| s == c))
+        .collect();
+    if let Some(best) = closest(key, candidates.iter().copied()) {
+        return Some(format!("did you mean `{best}`?"));
+    }
+    if depth == 1 && !known_keys(what).is_empty() {
+        return Some(format!(
+            "free custom data goes under an `[extra]` table; the keys of {what} are: {}",
+            known_keys(what).join(", ")
+        ));
+    }
+    None
+}
+
+/// A TOML syntax or type error at the file's own line. Rust type names in serde's
+/// messages are replaced by words a site author knows.
+fn toml_error(source: &Source, base: usize, error: &toml::de::Error, what: &str) -> Diagnostic {
+    let span = error.span().unwrap_or(0..0);
+    let message = plain_toml_message(error.message());
+    let d = Diagnostic::error(format!("{message} in {what}"))
+        .at(source, base + span.start..base + span.end);
+    let help = if message.starts_with("missing field") {
+        Some("add the key; see the record's fields in the SPEC".to_string())
+    } else if message.contains("duplicate key") {
+        Some("each key may appear only once in a table".to_string())
+    } else {
+        None
+    };
+    d.with_help_opt(help)
+}
+
+pub fn plain_toml_message(message: &str) -> String {
+    let message = message.trim().trim_end_matches('.').to_string();
+    let replacements = [
+        ("i64", "an integer"),
+        ("u64", "a non-negative integer"),
+        ("u32", "a non-negative integer"),
+        ("i32", "an integer"),
+        ("a boolean", "true or false"),
+        ("struct Datetime", "a date or datetime"),
+        ("a sequence", "an array"),
+        ("a map", "a table"),
+        ("a string", "a string"),
+    ];
+    let mut out = message.lines().next().unwrap_or("").to_string();
+    for (from, to) in replacements {
+        out = out.replace(&format!("expected {from}"), &format!("expected {to}"));
+    }
+    if let Some(rest) = out.strip_prefix("missing field ") {
+        out = format!("missing required key {rest}");
+    }
+    out = out.replace("struct ", "").replace("Spanned", "value");
+    let mut chars = out.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().collect::<String>() + chars.as_str(),
+        None => "invalid TOML".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Shape {
+        name: toml::Spanned<String>,
+        city: Option<String>,
+        #[serde(default)]
+        talks: Vec<Talk>,
+        #[serde(default)]
+        extra: toml::Table,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Talk {
+        title: String,
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        let source = Source::new("members/a.toml", text);
+        let mut diags = Diagnostics::new();
+        let _: Option<Shape> = parse(&source, 0..text.len(), "a member record", &mut diags);
+        diags.sorted().iter().map(|d| d.render()).collect()
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_with_a_suggestion() {
+        let e = errors("name = \"a\"\ncitty = \"x\"\n[[talks]]\ntitel = \"t\"\ntitle = \"t\"\n[extra]\nanything = 1\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e[0].starts_with("members/a.toml:2:1: unknown key `citty`"),
+            "{}",
+            e[0]
+        );
+        assert!(e[0].contains("did you mean `city`?"), "{}", e[0]);
+        assert!(
+            e[1].starts_with("members/a.toml:4:1: unknown key `titel`"),
+            "{}",
+            e[1]
+        );
+    }
+
+    #[test]
+    fn type_errors_avoid_rust_type_names() {
+        let e = errors("name = 3\n");
+        assert!(e[0].starts_with("members/a.toml:1:8:"), "{}", e[0]);
+        assert!(e[0].contains("expected a string"), "{}", e[0]);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!(
+            "name = \"a\"\nx = {}1{}\n",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        let e = errors(&text);
+        assert!(e[0].contains("nesting deeper than"), "{}", e[0]);
+    }
+
+    #[test]
+    fn syntax_errors_point_into_the_file() {
+        let e = errors("name = \"a\"\ndraft = false,\n");
+        assert!(e[0].starts_with("members/a.toml:2:"), "{}", e[0]);
+    }
+}

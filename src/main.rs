@@ -1,0 +1,195 @@
+//! The command line: parse arguments, call one library function, print what it
+//! reports, and exit 0 (ok), 1 (the site has errors) or 2 (bad command line).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use shequn::model::Language;
+use shequn::{build, parse_now, BuildOptions, BuildReport};
+
+#[derive(Parser)]
+#[command(
+    name = "shequn",
+    version,
+    about = "Static sites for communities: charter, members, events, talks and chapters."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a working starter site in DIR (which must be missing or empty).
+    New {
+        dir: PathBuf,
+        /// en, zh-Hans or zh-Hant.
+        #[arg(long, default_value = "en")]
+        language: String,
+    },
+    /// Build the site into the output folder.
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// Output folder (default: `output_dir` of shequn.toml, `public`).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Override `base_url` (e.g. for a preview deploy).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Print where the time went, per stage.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Check everything `build` checks, writing nothing.
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Work with themes.
+    Theme {
+        #[command(subcommand)]
+        command: ThemeCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// The site folder.
+    #[arg(long, short, default_value = ".")]
+    source: PathBuf,
+    /// Build draft pages too.
+    #[arg(long)]
+    drafts: bool,
+    /// The build's "now" (RFC 3339, e.g. 2026-11-23T12:00:00Z), for reproducible builds.
+    #[arg(long)]
+    now: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ThemeCommand {
+    /// Write the built-in theme out for editing (default: themes/custom).
+    Eject { dir: Option<PathBuf> },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::New { dir, language } => {
+            let Some(language) = Language::parse(&language) else {
+                eprintln!("error: unknown language `{language}`; use en, zh-Hans or zh-Hant");
+                return ExitCode::from(2);
+            };
+            match shequn::new::create(&dir, language) {
+                Ok(()) => {
+                    eprintln!(
+                        "Created a new site in {}. Build it with: shequn build --source {}",
+                        dir.display(),
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Build {
+            common,
+            output,
+            base_url,
+            timings,
+        } => {
+            let Some(options) = options(common, output, base_url, true) else {
+                return ExitCode::from(2);
+            };
+            let report = build(&options);
+            finish(&report, timings, true)
+        }
+        Command::Check { common } => {
+            let Some(options) = options(common, None, None, false) else {
+                return ExitCode::from(2);
+            };
+            let report = build(&options);
+            finish(&report, false, false)
+        }
+        Command::Theme {
+            command: ThemeCommand::Eject { dir },
+        } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("themes/custom"));
+            match shequn::eject_theme(&dir) {
+                Ok(n) => {
+                    eprintln!(
+                        "Wrote {n} files of the built-in theme to {}.",
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+fn options(
+    common: Common,
+    output: Option<PathBuf>,
+    base_url: Option<String>,
+    write: bool,
+) -> Option<BuildOptions> {
+    let now = match common.now.as_deref().map(parse_now).transpose() {
+        Ok(now) => now.unwrap_or_else(jiff::Timestamp::now),
+        Err(e) => {
+            eprintln!("error: --now: {e}");
+            return None;
+        }
+    };
+    Some(BuildOptions {
+        source: common.source,
+        output,
+        base_url,
+        drafts: common.drafts,
+        now,
+        write,
+    })
+}
+
+fn finish(report: &BuildReport, timings: bool, wrote: bool) -> ExitCode {
+    eprint!("{}", report.diagnostics.render());
+    if timings {
+        for (stage, duration) in &report.timings.stages {
+            eprintln!("{stage:>10}: {:>8.1} ms", duration.as_secs_f64() * 1000.0);
+        }
+    }
+    if !report.succeeded() {
+        return ExitCode::from(1);
+    }
+    if wrote {
+        if let Some(out) = &report.output {
+            eprintln!(
+                "Built {} pages ({} files) into {}.",
+                report.pages,
+                report.files,
+                out.display()
+            );
+        }
+    } else {
+        eprintln!("No errors: {} pages would be built.", report.pages);
+    }
+    if let Some(next) = report.next_change {
+        eprintln!("Next change: {next} (an event starts or ends; rebuild then to keep \"upcoming\" true).");
+    }
+    ExitCode::SUCCESS
+}
