@@ -1,0 +1,18 @@
+//! Integration tests: one test binary that runs the built `shequn` on the small fixture
+//! sites under `tests/sites/<case>/`, one behaviour each. `support` copies a fixture to
+//! a temporary folder and runs the binary with a fixed `--now`; the other modules are
+//! named after the behaviour they cover.
+
+mod support;
+
+mod commands;
+mod errors;
+mod links;
+mod output;
+mod privacy;
+mod records;
+mod references;
+mod regression;
+mod safety;
+mod templates;
+mod times;
