@@ -6,6 +6,7 @@
 mod support;
 
 mod commands;
+mod drafts;
 mod errors;
 mod links;
 mod output;

@@ -1,1 +1,189 @@
-//! (filled below)
+//! The output folder: refusals, staging (a failed build leaves the previous output
+//! byte-identical), no stale files, and byte-identical builds whatever `TZ` is set or
+//! wherever the output goes.
+
+use std::path::Path;
+
+use crate::support::{assert_contains, tree, Run, Site, NOW};
+
+/// `build` with `--output` exactly as given, run in `cwd`.
+fn build_into(site: &Site, cwd: &Path, source: &str, output: &str) -> Run {
+    let args = [
+        "build", "--source", source, "--output", output, "--now", NOW,
+    ]
+    .map(String::from);
+    site.run_in(cwd, &args, &[], cwd.join(output))
+}
+
+#[track_caller]
+fn assert_refused(site: &Site, cwd: &Path, source: &str, output: &str, why: &str) -> String {
+    let before = tree(&site.tmp().to_path_buf());
+    let run = build_into(site, cwd, source, output).fails();
+    assert_contains(&run.stderr, "as the output folder");
+    assert_contains(&run.stderr, why);
+    assert_eq!(before, tree(site.tmp()), "a refused build changed files");
+    run.stderr
+}
+
+#[test]
+fn output_may_not_be_the_site_folder() {
+    let site = Site::fixture("minimal");
+    let stderr = assert_refused(&site, site.tmp(), "site", "site", "it is the site folder");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn output_may_not_contain_the_site_folder() {
+    let site = Site::fixture("minimal");
+    let tmp = site.tmp().display().to_string();
+    let stderr = assert_refused(
+        &site,
+        site.tmp(),
+        "site",
+        &tmp,
+        "it contains the site folder",
+    );
+    insta::assert_snapshot!(site.redact(&stderr));
+}
+
+#[test]
+fn output_may_not_hold_a_site_or_a_repository() {
+    for (name, why) in [
+        ("shequn.toml", "it holds `shequn.toml`"),
+        ("charter.md", "it holds `charter.md`"),
+        (".git", "it holds `.git`"),
+    ] {
+        let site = Site::fixture("minimal");
+        let other = site.tmp().join("other");
+        std::fs::create_dir(&other).unwrap();
+        if name == ".git" {
+            std::fs::create_dir(other.join(name)).unwrap();
+        } else {
+            std::fs::write(other.join(name), "mine").unwrap();
+        }
+        assert_refused(&site, site.tmp(), "site", "other", why);
+    }
+}
+
+#[test]
+fn output_may_not_be_a_foreign_non_empty_folder() {
+    let site = Site::fixture("minimal");
+    std::fs::create_dir(site.tmp().join("photos")).unwrap();
+    std::fs::write(site.tmp().join("photos/holiday.jpg"), "not a site").unwrap();
+    let stderr = assert_refused(
+        &site,
+        site.tmp(),
+        "site",
+        "photos",
+        "it is not empty and shequn did not create it",
+    );
+    insta::assert_snapshot!(stderr);
+    // An empty folder is fine.
+    std::fs::create_dir(site.tmp().join("empty")).unwrap();
+    build_into(&site, site.tmp(), "site", "empty").ok();
+}
+
+#[test]
+fn output_may_not_be_the_content_folder() {
+    let site = Site::fixture("minimal");
+    let stderr = assert_refused(&site, &site.root(), ".", "content", "`content` folder");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn default_output_is_public_inside_the_site_and_is_not_read_back() {
+    let site = Site::fixture("minimal");
+    let args = ["build", "--source", "site", "--now", NOW].map(String::from);
+    let first = site
+        .run_in(site.tmp(), &args, &[], site.root().join("public"))
+        .ok();
+    assert!(first.has_page("/hello/"));
+    let files = first.files();
+    let second = site
+        .run_in(site.tmp(), &args, &[], site.root().join("public"))
+        .ok();
+    assert_eq!(files, second.files());
+}
+
+#[test]
+fn failed_build_leaves_the_previous_output_byte_identical() {
+    let site = Site::fixture("minimal");
+    let run = site.build().ok();
+    let before = tree(&run.output);
+    assert!(before.contains_key("hello/index.html"));
+    site.write(
+        "content/hello.md",
+        "+++\ntitle = \"Hello\"\ncolour = \"red\"\n+++\n\nChanged.\n",
+    );
+    site.write("content/new.md", "+++\ntitle = \"New\"\n+++\n");
+    let failed = site.build().fails();
+    assert_contains(&failed.stderr, "unknown key `colour`");
+    assert_eq!(
+        before,
+        tree(&site.public()),
+        "the failed build changed the output"
+    );
+    // No staging folder is left beside it.
+    let beside: Vec<String> = std::fs::read_dir(site.tmp())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut beside = beside;
+    beside.sort();
+    assert_eq!(beside, ["public", "site"]);
+}
+
+#[test]
+fn no_stale_files_after_a_page_is_removed() {
+    let site = Site::fixture("minimal");
+    site.write("content/old.md", "+++\ntitle = \"Old\"\n+++\n\nOld page.\n");
+    let run = site.build().ok();
+    assert!(run.has_page("/old/"));
+    site.remove("content/old.md");
+    let run = site.build().ok();
+    assert!(!run.has_page("/old/"));
+    assert!(!run.output.join("old").exists());
+    // The rebuilt folder equals a fresh build.
+    let fresh = Site::fixture("minimal").build().ok();
+    assert_eq!(tree(&run.output), tree(&fresh.output));
+}
+
+#[test]
+fn builds_are_byte_identical_whatever_the_time_zone() {
+    for fixture in ["full", "timezones"] {
+        let site = Site::fixture(fixture);
+        let mut trees = Vec::new();
+        for tz in ["UTC", "Asia/Tokyo", "America/New_York"] {
+            let output = format!("public-{}", tz.replace('/', "-"));
+            let args = [
+                "build", "--source", "site", "--output", &output, "--now", NOW,
+            ]
+            .map(String::from);
+            let run = site
+                .run_in(
+                    site.tmp(),
+                    &args,
+                    &[("TZ", tz), ("LC_ALL", "C")],
+                    site.tmp().join(&output),
+                )
+                .ok();
+            trees.push((tz, tree(&run.output)));
+        }
+        let (_, first) = &trees[0];
+        assert!(first.len() > 10);
+        for (tz, other) in &trees[1..] {
+            assert!(
+                first == other,
+                "{fixture}: TZ={tz} gave other bytes than TZ=UTC"
+            );
+        }
+    }
+}
+
+#[test]
+fn builds_into_two_folders_are_byte_identical() {
+    let site = Site::fixture("full");
+    let a = build_into(&site, site.tmp(), "site", "a").ok();
+    let b = build_into(&site, site.tmp(), "site", "deeper/b").ok();
+    assert_eq!(tree(&a.output), tree(&b.output));
+}
