@@ -17,7 +17,7 @@ fn build_into(site: &Site, cwd: &Path, source: &str, output: &str) -> Run {
 
 #[track_caller]
 fn assert_refused(site: &Site, cwd: &Path, source: &str, output: &str, why: &str) -> String {
-    let before = tree(&site.tmp().to_path_buf());
+    let before = tree(site.tmp());
     let run = build_into(site, cwd, source, output).fails();
     assert_contains(&run.stderr, "as the output folder");
     assert_contains(&run.stderr, why);

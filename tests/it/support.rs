@@ -36,6 +36,16 @@ impl Site {
         site
     }
 
+    /// Copies the repository's `example-site/` into a fresh temporary folder.
+    pub fn example() -> Site {
+        let site = Site::empty();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site"),
+            &site.root(),
+        );
+        site
+    }
+
     /// A temporary folder with an empty `site` folder in it.
     pub fn empty() -> Site {
         let tmp = tempfile::Builder::new()
