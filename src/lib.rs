@@ -11,6 +11,7 @@ pub mod new;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod serve;
 pub mod theme;
 pub mod urls;
 

@@ -48,6 +48,24 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Build into a private folder, serve on this machine, rebuild and reload on change.
+    Serve {
+        /// The site folder.
+        #[arg(long, short, default_value = ".")]
+        source: PathBuf,
+        /// Address to listen on; anything but a loopback address exposes the preview.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Port (the next free one is used when it is taken; 0 lets the system choose).
+        #[arg(long, short, default_value_t = 1111)]
+        port: u16,
+        /// Open the site in a browser.
+        #[arg(long)]
+        open: bool,
+        /// Build draft pages too.
+        #[arg(long)]
+        drafts: bool,
+    },
     /// Work with themes.
     Theme {
         #[command(subcommand)]
@@ -122,6 +140,23 @@ fn main() -> ExitCode {
             let report = build(&options);
             finish(&report, false, false)
         }
+        Command::Serve {
+            source,
+            bind,
+            port,
+            open,
+            drafts,
+        } => {
+            let options = shequn::serve::ServeOptions {
+                source,
+                bind,
+                port,
+                drafts,
+                open,
+                force_poll: std::env::var("SHEQUN_WATCH").is_ok_and(|v| v == "poll"),
+            };
+            serve(&options)
+        }
         Command::Theme {
             command: ThemeCommand::Eject { dir },
         } => {
@@ -139,6 +174,32 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+fn serve(options: &shequn::serve::ServeOptions) -> ExitCode {
+    use shequn::serve::Notice;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst)) {
+        eprintln!(
+            "warning: cannot catch Ctrl-C ({e}); stopping will leave a temporary folder behind"
+        );
+    }
+    let print = |notice: Notice| match notice {
+        Notice::Info(text) => eprintln!("{text}"),
+        Notice::Warning(text) => eprintln!("warning: {text}"),
+        Notice::BuildFailed(text) => eprintln!("{text}"),
+    };
+    match shequn::serve::serve(options, &stop, &print) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
 }
