@@ -242,6 +242,10 @@ fn resolve_link(raw: &str, targets: &Targets<'_>) -> Result<Resolved, LinkError>
             None => (path, None),
         };
         let key = content_key(file).map_err(|reason| (format!("link `{raw}`: {reason}"), None))?;
+        if site.records_with_errors.contains(&format!("page/{key}")) {
+            // Reported at the page already; the build fails, so the URL is never written.
+            return Ok(Resolved::Url(String::new()));
+        }
         let Some(page_path) = targets.pages.get(key.as_str()) else {
             if site.left_out_drafts.contains(&key) {
                 return Err((
@@ -287,6 +291,11 @@ fn resolve_link(raw: &str, targets: &Targets<'_>) -> Result<Resolved, LinkError>
             closest(id, ids).map(|c| format!("did you mean `@{kind}/{c}` ({folder}/{c}.toml)?"));
         (format!("link `{raw}`: there is no {noun} `{id}`"), help)
     };
+    // The record's own errors are reported already and the build will fail, so this
+    // URL is never written.
+    if site.records_with_errors.contains(&format!("{kind}/{id}")) {
+        return Ok(Resolved::Url(String::new()));
+    }
     match kind {
         "member" => match site.members.get(id) {
             Some(m) if m.is_listed => {

@@ -45,12 +45,14 @@ pub fn build(
     let charter = b.charter(files.charter.as_ref());
 
     // Ids first, so that every reference can be checked whatever the file order.
-    b.ids.members = b.collect_ids(&members, "members");
-    b.ids.speakers = b.collect_ids(&speakers, "speakers");
-    b.ids.chapters = b.collect_ids(&chapters, "chapters");
-    b.ids.series = b.collect_ids(&series, "series");
-    b.ids.events = b.collect_ids(&events, "events");
-    for (stem, _, source) in &speakers {
+    // Ids come from the files, not from the records that parsed: a record with an
+    // error of its own still exists, so naming it is not a second error.
+    b.ids.members = b.collect_ids(&files.members, "members");
+    b.ids.speakers = b.collect_ids(&files.speakers, "speakers");
+    b.ids.chapters = b.collect_ids(&files.chapters, "chapters");
+    b.ids.series = b.collect_ids(&files.series, "series");
+    b.ids.events = b.collect_ids(&files.events, "events");
+    for RecordSource { stem, source } in &files.speakers {
         if b.ids.members.contains(stem) {
             b.diags.push(
                 Diagnostic::error(format!(
@@ -83,6 +85,15 @@ pub fn build(
             page_keys.insert(source.path.clone());
         }
     }
+    // A page whose front matter has errors still exists for links and `transcript`.
+    let parsed: BTreeSet<&str> = pages.iter().map(|(s, _, _)| s.path.as_str()).collect();
+    page_keys.extend(
+        files
+            .content
+            .iter()
+            .filter(|f| !parsed.contains(f.path.as_str()))
+            .map(|f| f.path.clone()),
+    );
     b.ids.pages = page_keys;
     b.ids.left_out_drafts = left_out_drafts.clone();
 
@@ -125,6 +136,20 @@ pub fn build(
         .map(|p| (p.key.clone(), p))
         .collect();
 
+    // Records and pages that exist but were left out for their own errors.
+    let mut records_with_errors = BTreeSet::new();
+    let mut left_out = |kind: &str, ids: &BTreeSet<String>, is_built: &dyn Fn(&str) -> bool| {
+        for id in ids.iter().filter(|id| !is_built(id)) {
+            records_with_errors.insert(format!("{kind}/{id}"));
+        }
+    };
+    left_out("member", &valid.members, &|id| members.contains_key(id));
+    left_out("speaker", &valid.speakers, &|id| speakers.contains_key(id));
+    left_out("chapter", &valid.chapters, &|id| chapters.contains_key(id));
+    left_out("series", &valid.series, &|id| series.contains_key(id));
+    left_out("event", &valid.events, &|id| events.contains_key(id));
+    left_out("page", &valid.pages, &|id| pages.contains_key(id));
+
     let charter = charter?;
     let mut assets = files.static_files;
     assets.extend(files.content_assets);
@@ -139,6 +164,7 @@ pub fn build(
         events,
         pages,
         left_out_drafts,
+        records_with_errors,
         markdown,
         assets,
     })
@@ -277,9 +303,9 @@ impl Builder<'_> {
         );
     }
 
-    fn collect_ids<T>(&mut self, parsed: &Parsed<T>, folder: &str) -> BTreeSet<String> {
+    fn collect_ids(&mut self, files: &[RecordSource], folder: &str) -> BTreeSet<String> {
         let mut ids = BTreeSet::new();
-        for (stem, _, source) in parsed {
+        for RecordSource { stem, source } in files {
             match check_stem(stem) {
                 Ok(()) => {
                     ids.insert(stem.clone());

@@ -292,6 +292,9 @@ pub struct Site {
     pub pages: BTreeMap<String, Page>,
     /// Keys of draft pages left out of this build, so a link to one gets a clear error.
     pub left_out_drafts: BTreeSet<String>,
+    /// Records and pages that exist but were left out for their own errors
+    /// (`member/li-lei`, `page/content/x.md`), so a link to one is not a second error.
+    pub records_with_errors: BTreeSet<String>,
     pub markdown: Vec<Markdown>,
     /// Files copied as they are: site `static/` and the content folder's non-Markdown files.
     pub assets: Vec<AssetFile>,
