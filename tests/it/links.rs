@@ -164,3 +164,15 @@ fn percent_decoding_and_index_files() {
     assert_eq!(target(out, "a.css?v=1"), out.join("a.css"));
     assert_eq!(target(out, "#top"), out.join("index.html"));
 }
+
+#[test]
+fn base_url_flag_overrides_the_configured_one() {
+    let site = Site::fixture("base-path");
+    let run = site
+        .build_with(&["--base-url", "https://preview.example.net/pr-7/"])
+        .ok();
+    let home = run.page("/");
+    crate::support::assert_contains(&home, r#"href="/pr-7/manifesto/""#);
+    crate::support::assert_contains(&home, "https://preview.example.net/pr-7/");
+    assert!(!home.contains("/club/"), "{home}");
+}

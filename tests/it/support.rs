@@ -99,6 +99,22 @@ impl Site {
         self.build_with(&[])
     }
 
+    /// `build` with another `--now`.
+    pub fn build_at(&self, now: &str) -> Run {
+        let public = self.public();
+        let args = [
+            "build",
+            "--source",
+            &self.root().display().to_string(),
+            "--output",
+            &public.display().to_string(),
+            "--now",
+            now,
+        ]
+        .map(String::from);
+        self.run_in(self.tmp(), &args, &[], public)
+    }
+
     /// `build` with extra arguments after the usual ones.
     pub fn build_with(&self, extra: &[&str]) -> Run {
         let public = self.public();

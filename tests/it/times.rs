@@ -114,3 +114,19 @@ fn build_reports_the_next_change() {
     let run = Site::fixture("upcoming-past").build().ok();
     assert_contains(&run.stderr, "Next change: 2026-11-23T14:00:00Z");
 }
+
+#[test]
+fn all_day_event_is_upcoming_until_its_last_day_ends_in_its_zone() {
+    let site = Site::fixture("timezones");
+    let is_upcoming = |now: &str| {
+        let run = site.build_at(now).ok();
+        let events = main_part(&run.page("/events/")).to_string();
+        let link = events
+            .find(r#"href="/events/all-day/""#)
+            .expect("all-day listed");
+        link < events.find(r#"id="past-heading""#).unwrap_or(usize::MAX)
+    };
+    // The event runs 5–6 Dec in Europe/Berlin: until 2026-12-06T23:00:00Z.
+    assert!(is_upcoming("2026-12-06T22:59:59Z"));
+    assert!(!is_upcoming("2026-12-06T23:00:01Z"));
+}
