@@ -1,7 +1,7 @@
 //! Every record kind and every field of SPEC §2, from the `full` fixture, shows up on
 //! the pages that should show it.
 
-use crate::support::{assert_contains, main_part, Site};
+use crate::support::{assert_contains, assert_shows, main_part, Site};
 
 #[test]
 fn site_settings_reach_every_page() {
@@ -23,10 +23,8 @@ fn charter_fields_show_on_home_manifesto_rules_and_join() {
 
     let manifesto = run.page("/manifesto/");
     assert_contains(&manifesto, "Tagline mark");
-    assert_contains(
-        &manifesto,
-        r#"<time datetime="2021-05-04">4 May 2021</time>"#,
-    );
+    assert_contains(&manifesto, r#"datetime="2021-05-04""#);
+    assert_shows(&manifesto, "4 May 2021");
     assert_contains(&manifesto, "Manifesto body mark.");
     assert_contains(&manifesto, "Value name mark");
     assert_contains(&manifesto, "Value <em>description</em> mark");
@@ -72,9 +70,9 @@ fn member_fields_show_on_the_profile() {
     for needle in [
         "Ada Lovelace-Mark",
         "Organiser role title",
-        r#"<a href="/chapters/berlin/">Berlin Chapter</a>"#,
+        r#"href="/chapters/berlin/""#,
         "Member city mark",
-        "<dd>1 Mar 2022</dd>",
+        "1 Mar 2022",
         "Member headline mark",
         "Member bio <strong>mark</strong>.",
         r#"src="/img/ada.svg""#,
@@ -87,7 +85,7 @@ fn member_fields_show_on_the_profile() {
         r#"href="/events/meetup/""#,
         r#"href="/posts/meetup-recap/""#,
     ] {
-        assert_contains(&ada, needle);
+        assert_shows(&ada, needle);
     }
     // An avatar beside the record is copied next to the record's URL.
     assert_contains(&run.page("/members/bob/"), r#"src="/members/bob.svg""#);
@@ -111,7 +109,7 @@ fn speaker_fields_show_on_the_speaker_page() {
         r#"href="https://video.example.org/guest""#,
         r#"href="/transcripts/weekly-1/""#,
     ] {
-        assert_contains(&grace, needle);
+        assert_shows(&grace, needle);
     }
     let speakers = main_part(&run.page("/speakers/")).to_string();
     // Everyone who gave a talk: guests and members.
@@ -136,7 +134,7 @@ fn chapter_fields_show_on_the_chapter_pages() {
         // The chapter's events.
         r#"href="/events/meetup/""#,
     ] {
-        assert_contains(&berlin, needle);
+        assert_shows(&berlin, needle);
     }
     let chapters = main_part(&run.page("/chapters/")).to_string();
     assert_contains(&chapters, "Chapter city mark");
@@ -162,9 +160,10 @@ fn event_fields_show_on_the_event_page() {
         "Berlin meetup",
         "Meetup summary mark",
         "Meetup description mark.",
-        r#"<time datetime="2026-12-10T18:00:00+01:00">Thu 10 Dec 2026, 18:00–21:00 CET</time>"#,
+        r#"datetime="2026-12-10T18:00:00+01:00""#,
+        "Thu 10 Dec 2026, 18:00–21:00 CET",
         "Europe/Berlin",
-        r#"<a href="/chapters/berlin/">Berlin Chapter</a>"#,
+        r#"href="/chapters/berlin/""#,
         "Venue name mark",
         "Venue address mark 1",
         "Venue city mark",
@@ -176,16 +175,19 @@ fn event_fields_show_on_the_event_page() {
         r#"href="/members/ada/""#,
         r#"href="/members/bob/""#,
         "Rescheduled",
-        r#"<del><time datetime="2026-12-03T18:00:00+01:00">"#,
+        // `previous_start`.
+        r#"datetime="2026-12-03T18:00:00+01:00""#,
+        "Thu 3 Dec 2026, 18:00 CET",
         r#"src="/img/cover.svg""#,
         r#"href="/tags/engines/""#,
     ] {
-        assert_contains(&meetup, needle);
+        assert_shows(&meetup, needle);
     }
 
     let weekly = main_part(&run.page("/events/weekly-1/")).to_string();
     for needle in [
-        r#"<a href="/series/weekly/">Weekly Talks</a>"#,
+        r#"href="/series/weekly/""#,
+        "Weekly Talks",
         "Session 1",
         // A local time read in the event's `timezone`.
         r#"datetime="2026-11-05T19:00:00+01:00""#,
@@ -196,13 +198,13 @@ fn event_fields_show_on_the_event_page() {
         r#"href="https://slides.example.org/guest.pdf""#,
         r#"href="https://video.example.org/guest""#,
         r#"href="/transcripts/weekly-1/""#,
-        r#"<span class="label">Language</span> en"#,
+        "Language en",
         "Talk by a member mark",
         // Pages with `event = "weekly-1"`: the recap and the transcript.
         r#"href="/posts/meetup-recap/""#,
         "Transcript title mark",
     ] {
-        assert_contains(&weekly, needle);
+        assert_shows(&weekly, needle);
     }
 
     let picnic = main_part(&run.page("/events/picnic/")).to_string();
@@ -218,8 +220,10 @@ fn page_fields_show_on_the_page_and_in_lists() {
     let recap = main_part(&run.page("/posts/meetup-recap/")).to_string();
     for needle in [
         "Recap title mark",
-        r#"<time datetime="2026-11-06">6 Nov 2026</time>"#,
-        r#"Updated <time datetime="2026-11-07">"#,
+        r#"datetime="2026-11-06""#,
+        "6 Nov 2026",
+        r#"datetime="2026-11-07""#,
+        "Updated 7 Nov 2026",
         r#"href="/members/ada/""#,
         r#"href="/events/weekly-1/""#,
         r#"href="/tags/analysis/""#,
@@ -229,14 +233,14 @@ fn page_fields_show_on_the_page_and_in_lists() {
         // Its section.
         r#"href="/posts/""#,
     ] {
-        assert_contains(&recap, needle);
+        assert_shows(&recap, needle);
     }
     let section = main_part(&run.page("/posts/")).to_string();
     assert_contains(&section, "Posts section body mark.");
     assert_contains(&section, "Recap summary mark");
     let tag = main_part(&run.page("/tags/analysis/")).to_string();
     for needle in ["/members/ada/", "/events/weekly-1/", "/posts/meetup-recap/"] {
-        assert_contains(&tag, needle);
+        assert_shows(&tag, needle);
     }
 }
 

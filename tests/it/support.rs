@@ -305,3 +305,47 @@ pub fn assert_lacks(haystack: &str, needle: &str) {
         "expected not to find {needle:?} in:\n{haystack}"
     );
 }
+
+/// Asserts that `html` has a link to `href` whose text (tags removed) contains `text`,
+/// whatever other attributes the theme puts on the `<a>`.
+#[track_caller]
+pub fn assert_link(html: &str, href: &str, text: &str) {
+    let tag = regex::Regex::new(&format!(
+        r#"<a\b[^>]*\bhref="{}"[^>]*>((?s:.*?))</a>"#,
+        regex::escape(href)
+    ))
+    .unwrap();
+    let strip = regex::Regex::new(r"<[^>]*>").unwrap();
+    let found = tag
+        .captures_iter(html)
+        .any(|c| strip.replace_all(&c[1], "").contains(text));
+    assert!(
+        found,
+        "expected a link to {href:?} saying {text:?} in:\n{html}"
+    );
+}
+
+/// The visible text of some HTML: tags removed, a few entities decoded, white space
+/// collapsed. Lets tests check what a reader sees whatever markup the theme uses.
+pub fn text_of(html: &str) -> String {
+    let tags = regex::Regex::new(r"<[^>]*>").unwrap();
+    let text = tags
+        .replace_all(html, "")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Asserts that `needle` is in the HTML (an attribute such as `href="/x/"`) or in its
+/// visible text (such as `Thu 10 Dec 2026, 18:00–21:00 CET`).
+#[track_caller]
+pub fn assert_shows(html: &str, needle: &str) {
+    assert!(
+        html.contains(needle) || text_of(html).contains(needle),
+        "expected to see {needle:?} in:\n{html}"
+    );
+}
