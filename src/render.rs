@@ -52,6 +52,12 @@ pub fn compile_templates(theme: &Theme, diags: &mut Diagnostics) -> Option<Tera>
 /// Escapes text for HTML: `&`, `<`, `>`, `"` and `'`, which is all a text node or a
 /// quoted attribute needs (Tera's default also escapes `/`, which makes URLs unreadable).
 fn escape_html(input: &str) -> String {
+    if !input
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        return input.to_string();
+    }
     let mut out = String::with_capacity(input.len() + 8);
     for c in input.chars() {
         match c {
@@ -137,6 +143,21 @@ struct TimeView {
     year: i16,
 }
 
+/// A page's template variables. Values are moved in, never serialised a second time:
+/// `tera::Context::insert` would copy every list of cards once more per page.
+struct PageVars(serde_json::Map<String, Json>);
+
+impl PageVars {
+    fn insert(&mut self, key: &str, value: impl Into<Json>) {
+        self.0.insert(key.to_string(), value.into());
+    }
+
+    fn into_context(self) -> Context {
+        // `from_value` only fails for a non-object, and this is always an object.
+        Context::from_value(Json::Object(self.0)).unwrap_or_default()
+    }
+}
+
 /// Everything built once and shared by the pages that show it.
 struct Shared<'a> {
     plan: &'a Plan<'a>,
@@ -144,7 +165,7 @@ struct Shared<'a> {
     md: &'a [Rendered],
     strings: &'a BTreeMap<String, String>,
     language: Language,
-    base: Context,
+    base: serde_json::Map<String, Json>,
     member_cards: BTreeMap<&'a MemberId, Json>,
     persons: BTreeMap<PersonRef, Json>,
     event_cards: BTreeMap<&'a EventId, Json>,
@@ -198,17 +219,28 @@ impl<'a> Shared<'a> {
             .as_ref()
             .and_then(|k| self.site.pages.get(k))
             .map(|p| json!({ "title": p.title, "url": self.url(&p.path) }));
-        json!({
+        let mut value = json!({
             "title": talk.title,
             "anchor": format!("talk-{}", t.index + 1),
-            "speakers": talk.speakers.iter().filter_map(|p| self.persons.get(p).cloned()).collect::<Vec<_>>(),
             "abstract_html": self.html(talk.abstract_),
             "slides": talk.slides,
             "video": talk.video,
             "transcript": transcript,
             "language": talk.language,
-            "event": self.event_cards.get(&t.event.id),
-        })
+        });
+        // Moved in rather than through `json!`, which would serialise them once more.
+        let speakers: Vec<Json> = talk
+            .speakers
+            .iter()
+            .filter_map(|p| self.persons.get(p).cloned())
+            .collect();
+        value["speakers"] = Json::Array(speakers);
+        value["event"] = self
+            .event_cards
+            .get(&t.event.id)
+            .cloned()
+            .unwrap_or(Json::Null);
+        value
     }
 
     fn talks(&self, talks: &[TalkRef<'_>]) -> Vec<Json> {
@@ -330,10 +362,10 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
         },
         "extra": site.config.extra,
     });
-    let mut base = Context::new();
-    base.insert("site", &site_json);
-    base.insert("t", strings);
-    base.insert("now", &plan.now.to_string());
+    let mut base = serde_json::Map::new();
+    base.insert("site".into(), site_json);
+    base.insert("t".into(), json!(strings));
+    base.insert("now".into(), Json::String(plan.now.to_string()));
 
     let chapter_link = |id: &ChapterId| {
         site.chapters.get(id).map(|c| json!({ "id": c.id, "name": c.name, "url": urls.path(&paths::chapter(c.id.as_str())) }))
@@ -513,11 +545,11 @@ fn charter_json(s: &Shared<'_>) -> Json {
     })
 }
 
-/// The template, title, description and own variables of one page.
-fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, String, Context) {
+/// The template and the variables of one page.
+fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
     let site = s.site;
     let plan = s.plan;
-    let mut ctx = s.base.clone();
+    let mut ctx = PageVars(s.base.clone());
     let site_description = site.charter.tagline.clone().unwrap_or_else(|| {
         description_from(
             &site
@@ -531,15 +563,15 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
     let title_with_site = |title: &str| format!("{title} · {}", site.title());
     let (template, title, description): (String, String, String) = match &page.job {
         PageJob::Home => {
-            ctx.insert("charter", &charter_json(s));
+            ctx.insert("charter", charter_json(s));
             let intro = site
                 .pages
                 .values()
                 .find(|p| p.kind == PageKind::Home)
                 .map(|p| s.md[p.body.0].html.clone())
                 .unwrap_or_default();
-            ctx.insert("intro_html", &intro);
-            ctx.insert("upcoming_events", &s.event_cards(&plan.upcoming));
+            ctx.insert("intro_html", intro);
+            ctx.insert("upcoming_events", s.event_cards(&plan.upcoming));
             let talks: Vec<TalkRef> = plan
                 .talks
                 .iter()
@@ -547,9 +579,9 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 .take(HOME_LIST_LENGTH)
                 .copied()
                 .collect();
-            ctx.insert("latest_talks", &s.talks(&talks));
+            ctx.insert("latest_talks", s.talks(&talks));
             let posts: Vec<&Page> = plan.posts.iter().take(HOME_LIST_LENGTH).copied().collect();
-            ctx.insert("latest_posts", &s.page_cards(&posts));
+            ctx.insert("latest_posts", s.page_cards(&posts));
             (
                 "index.html".into(),
                 site.title().to_string(),
@@ -557,7 +589,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             )
         }
         PageJob::Manifesto => {
-            ctx.insert("charter", &charter_json(s));
+            ctx.insert("charter", charter_json(s));
             let d = description_from(&s.md[site.charter.body.0].plain_start, 160);
             (
                 "manifesto.html".into(),
@@ -566,7 +598,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             )
         }
         PageJob::Rules => {
-            ctx.insert("charter", &charter_json(s));
+            ctx.insert("charter", charter_json(s));
             (
                 "rules.html".into(),
                 title_with_site(&s.t("rules_title")),
@@ -574,7 +606,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             )
         }
         PageJob::Join => {
-            ctx.insert("charter", &charter_json(s));
+            ctx.insert("charter", charter_json(s));
             (
                 "join.html".into(),
                 title_with_site(&s.t("join_title")),
@@ -582,8 +614,8 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             )
         }
         PageJob::Events => {
-            ctx.insert("upcoming", &s.event_cards(&plan.upcoming));
-            ctx.insert("past", &s.event_cards(&plan.past));
+            ctx.insert("upcoming", s.event_cards(&plan.upcoming));
+            ctx.insert("past", s.event_cards(&plan.past));
             (
                 "events.html".into(),
                 title_with_site(&s.t("events_title")),
@@ -615,7 +647,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 );
                 o.insert("extra".into(), json!(e.extra));
             }
-            ctx.insert("event", &event);
+            ctx.insert("event", event);
             let d = e.summary.clone().unwrap_or_else(|| {
                 description_from(
                     &e.description
@@ -633,7 +665,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 .map(|x| json!({ "id": x.id, "name": x.name, "url": s.url(&paths::series(x.id.as_str())), "cadence": x.cadence,
                     "event_count": plan.events_by_series.get(&x.id).map_or(0, Vec::len) }))
                 .collect();
-            ctx.insert("series", &list);
+            ctx.insert("series", list);
             (
                 "series_list.html".into(),
                 title_with_site(&s.t("nav_series")),
@@ -641,7 +673,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             )
         }
         PageJob::Series(x) => {
-            ctx.insert("series", &json!({ "id": x.id, "name": x.name, "url": s.url(&paths::series(x.id.as_str())), "cadence": x.cadence,
+            ctx.insert("series", json!({ "id": x.id, "name": x.name, "url": s.url(&paths::series(x.id.as_str())), "cadence": x.cadence,
                 "description_html": s.html(x.description), "extra": x.extra }));
             let events = plan
                 .events_by_series
@@ -660,9 +692,9 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 .filter(|e| e.series.as_ref() == Some(&x.id))
                 .copied()
                 .collect();
-            ctx.insert("events", &s.event_cards(&events));
-            ctx.insert("upcoming", &s.event_cards(&upcoming));
-            ctx.insert("past", &s.event_cards(&past));
+            ctx.insert("events", s.event_cards(&events));
+            ctx.insert("upcoming", s.event_cards(&upcoming));
+            ctx.insert("past", s.event_cards(&past));
             let d = description_from(
                 &x.description
                     .map(|d| s.md[d.0].plain_start.clone())
@@ -689,7 +721,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 .into_iter()
                 .map(|(year, talks)| json!({ "year": year, "talks": talks }))
                 .collect();
-            ctx.insert("years", &years);
+            ctx.insert("years", years);
             (
                 "talks.html".into(),
                 title_with_site(&s.t("talks_title")),
@@ -711,7 +743,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                     Some(v)
                 })
                 .collect();
-            ctx.insert("speakers", &list);
+            ctx.insert("speakers", list);
             (
                 "speakers.html".into(),
                 title_with_site(&s.t("speakers_title")),
@@ -726,10 +758,10 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 o.insert("links".into(), links_json(&sp.links));
                 o.insert("extra".into(), json!(sp.extra));
             }
-            ctx.insert("speaker", &v);
+            ctx.insert("speaker", v);
             ctx.insert(
                 "talks",
-                &s.talks(plan.talks_by_person.get(&key).map_or(&[][..], |v| v)),
+                s.talks(plan.talks_by_person.get(&key).map_or(&[][..], |v| v)),
             );
             let d = sp.headline.clone().unwrap_or_else(|| {
                 description_from(
@@ -783,12 +815,12 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 .filter(|t| !t.members.is_empty())
                 .map(|t| json!({ "name": t.name, "slug": t.slug, "url": s.url(&paths::tag(&t.slug)) }))
                 .collect();
-            ctx.insert("groups", &groups);
+            ctx.insert("groups", groups);
             ctx.insert(
                 "filters",
-                &json!({ "chapters": chapters, "roles": roles, "tags": tags }),
+                json!({ "chapters": chapters, "roles": roles, "tags": tags }),
             );
-            ctx.insert("member_count", &plan.members.len());
+            ctx.insert("member_count", plan.members.len());
             (
                 "members.html".into(),
                 title_with_site(&s.t("members_title")),
@@ -801,19 +833,19 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 o.insert("bio_html".into(), json!(s.html(m.bio)));
                 o.insert("extra".into(), json!(m.extra));
             }
-            ctx.insert("member", &card);
+            ctx.insert("member", card);
             let key = PersonRef::Member(m.handle.clone());
             ctx.insert(
                 "talks",
-                &s.talks(plan.talks_by_person.get(&key).map_or(&[][..], |v| v)),
+                s.talks(plan.talks_by_person.get(&key).map_or(&[][..], |v| v)),
             );
             ctx.insert(
                 "hosted_events",
-                &s.event_cards(plan.events_by_host.get(&m.handle).map_or(&[][..], |v| v)),
+                s.event_cards(plan.events_by_host.get(&m.handle).map_or(&[][..], |v| v)),
             );
             ctx.insert(
                 "posts",
-                &s.page_cards(plan.pages_by_author.get(&m.handle).map_or(&[][..], |v| v)),
+                s.page_cards(plan.pages_by_author.get(&m.handle).map_or(&[][..], |v| v)),
             );
             let d = m.headline.clone().unwrap_or_else(|| {
                 description_from(
@@ -833,7 +865,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                     "member_count": plan.members_by_chapter.get(&c.id).map_or(0, Vec::len),
                     "founded": c.founded.map(|d| json!({ "iso": d.to_string(), "display": dates::date(d, s.language) })) }))
                 .collect();
-            ctx.insert("chapters", &list);
+            ctx.insert("chapters", list);
             (
                 "chapters.html".into(),
                 title_with_site(&s.t("chapters_title")),
@@ -841,7 +873,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             )
         }
         PageJob::Chapter(c) => {
-            ctx.insert("chapter", &json!({
+            ctx.insert("chapter", json!({
                 "id": c.id, "name": c.name, "url": s.url(&paths::chapter(c.id.as_str())), "city": c.city,
                 "description_html": s.html(c.description),
                 "founded": c.founded.map(|d| json!({ "iso": d.to_string(), "display": dates::date(d, s.language) })),
@@ -849,7 +881,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             }));
             ctx.insert(
                 "members",
-                &s.member_cards(plan.members_by_chapter.get(&c.id).map_or(&[][..], |v| v)),
+                s.member_cards(plan.members_by_chapter.get(&c.id).map_or(&[][..], |v| v)),
             );
             let upcoming: Vec<&Event> = plan
                 .upcoming
@@ -863,8 +895,8 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 .filter(|e| e.chapter.as_ref() == Some(&c.id))
                 .copied()
                 .collect();
-            ctx.insert("upcoming", &s.event_cards(&upcoming));
-            ctx.insert("past", &s.event_cards(&past));
+            ctx.insert("upcoming", s.event_cards(&upcoming));
+            ctx.insert("past", s.event_cards(&past));
             let d = description_from(
                 &c.description
                     .map(|d| s.md[d.0].plain_start.clone())
@@ -879,7 +911,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                 .values()
                 .map(|t| json!({ "name": t.name, "slug": t.slug, "url": s.url(&paths::tag(&t.slug)), "count": t.count() }))
                 .collect();
-            ctx.insert("tags", &list);
+            ctx.insert("tags", list);
             (
                 "tags.html".into(),
                 title_with_site(&s.t("tags_title")),
@@ -890,11 +922,11 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             let tag = &plan.tags[slug.as_str()];
             ctx.insert(
                 "tag",
-                &json!({ "name": tag.name, "slug": tag.slug, "url": s.url(&paths::tag(slug)) }),
+                json!({ "name": tag.name, "slug": tag.slug, "url": s.url(&paths::tag(slug)) }),
             );
-            ctx.insert("members", &s.member_cards(&tag.members));
-            ctx.insert("events", &s.event_cards(&tag.events));
-            ctx.insert("pages", &s.page_cards(&tag.pages));
+            ctx.insert("members", s.member_cards(&tag.members));
+            ctx.insert("events", s.event_cards(&tag.events));
+            ctx.insert("pages", s.page_cards(&tag.pages));
             (
                 "tag.html".into(),
                 title_with_site(&format!("#{}", tag.name)),
@@ -902,10 +934,10 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             )
         }
         PageJob::Section(p) => {
-            ctx.insert("section", &json!({ "title": p.title, "url": s.url(&p.path), "content_html": s.md[p.body.0].html, "extra": p.extra }));
+            ctx.insert("section", json!({ "title": p.title, "url": s.url(&p.path), "content_html": s.md[p.body.0].html, "extra": p.extra }));
             ctx.insert(
                 "pages",
-                &s.page_cards(
+                s.page_cards(
                     plan.section_pages
                         .get(p.key.as_str())
                         .map_or(&[][..], |v| v),
@@ -939,7 +971,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
                     .map(|sec| json!({ "title": sec.title, "url": s.url(&sec.path) }));
                 o.insert("section".into(), json!(section));
             }
-            ctx.insert("page", &card);
+            ctx.insert("page", card);
             let d = p
                 .summary
                 .clone()
@@ -956,11 +988,11 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, String, Stri
             site_description.clone(),
         ),
     };
-    ctx.insert("page_url", &s.url(&page.url_path));
-    ctx.insert("canonical_url", &site.config.urls.absolute(&page.url_path));
-    ctx.insert("page_title", &title);
-    ctx.insert("description", &description);
-    (template, title, description, ctx)
+    ctx.insert("page_url", s.url(&page.url_path));
+    ctx.insert("canonical_url", site.config.urls.absolute(&page.url_path));
+    ctx.insert("page_title", title);
+    ctx.insert("description", description);
+    (template, ctx.into_context())
 }
 
 /// Renders every page of the plan and writes it to `sink`. Every failing page is
@@ -978,7 +1010,7 @@ pub fn render_pages(
         .pages
         .par_iter()
         .map(|page| {
-            let (template, _title, _description, ctx) = page_context(&shared, page);
+            let (template, ctx) = page_context(&shared, page);
             if !theme.templates.contains_key(&template) {
                 let (source, what) = match &page.job {
                     PageJob::Page(p) | PageJob::Section(p) => (p.key.clone(), "page"),
