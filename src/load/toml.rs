@@ -324,7 +324,13 @@ fn suggestion(key: &str, what: &str, depth: usize, siblings: &[String]) -> Optio
 /// messages are replaced by words a site author knows.
 fn toml_error(source: &Source, base: usize, error: &toml::de::Error, what: &str) -> Diagnostic {
     let span = error.span().unwrap_or(0..0);
-    let message = plain_toml_message(error.message());
+    let mut message = plain_toml_message(error.message());
+    if message.starts_with("invalid ") {
+        // serde names the types but not the key; the key is on the value's line.
+        if let Some(key) = key_before(&source.text, base + span.start) {
+            message = format!("`{key}`: {message}");
+        }
+    }
     let d = Diagnostic::error(format!("{message} in {what}"))
         .at(source, base + span.start..base + span.end);
     let help = if message.starts_with("missing field") {
@@ -335,6 +341,19 @@ fn toml_error(source: &Source, base: usize, error: &toml::de::Error, what: &str)
         None
     };
     d.with_help_opt(help)
+}
+
+/// The key a value belongs to, read from the value's line: `capacity = "forty"`.
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let (key, _) = before[line_start..].split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    let is_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    is_key.then_some(key)
 }
 
 pub fn plain_toml_message(message: &str) -> String {
@@ -416,6 +435,16 @@ mod tests {
         let e = errors("name = 3\n");
         assert!(e[0].starts_with("members/a.toml:1:8:"), "{}", e[0]);
         assert!(e[0].contains("expected a string"), "{}", e[0]);
+    }
+
+    #[test]
+    fn type_errors_name_the_key() {
+        let e = errors("name = \"a\"\ncity = 3\n");
+        assert!(
+            e[0].starts_with("members/a.toml:2:8: `city`: invalid type"),
+            "{}",
+            e[0]
+        );
     }
 
     #[test]

@@ -17,8 +17,10 @@ fn unknown_member_key_suggests_city() {
 #[test]
 fn wrong_type_is_an_error_at_the_value() {
     let run = Site::fixture("wrong-type").check().fails();
-    assert_contains(&run.stderr, "events/meetup.toml:3:12:");
-    assert_contains(&run.stderr, "expected an integer");
+    assert_contains(
+        &run.stderr,
+        "events/meetup.toml:3:12: `capacity`: invalid type: string \"forty\", expected an integer",
+    );
     insta::assert_snapshot!(run.stderr);
 }
 
