@@ -154,7 +154,8 @@ mod tests {
         assert_eq!(check_stem("李雷").unwrap_err().1.as_deref(), Some("li-lei"));
         assert_eq!(check_stem("café").unwrap_err().1.as_deref(), Some("cafe"));
         assert_eq!(check_stem("-x").unwrap_err().1.as_deref(), Some("x"));
-        assert_eq!(check_stem("🎉").unwrap_err().1, None);
+        assert_eq!(check_stem("🎉").unwrap_err().1.as_deref(), Some("tada"));
+        assert_eq!(check_stem("---").unwrap_err().1, None);
     }
 
     #[test]

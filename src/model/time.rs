@@ -26,8 +26,10 @@ impl PartialEq for Zone {
 /// Looks up an IANA zone name; the error carries the closest known name.
 pub fn zone(name: &str) -> Result<Zone, Option<String>> {
     match jiff::tz::db().get(name) {
+        // The database matches names case-insensitively; keep its spelling, which is
+        // what calendars expect in `TZID`.
         Ok(tz) if !name.is_empty() => Ok(Zone {
-            name: name.to_string(),
+            name: tz.iana_name().unwrap_or(name).to_string(),
             tz,
         }),
         _ => {
@@ -304,10 +306,7 @@ mod tests {
             zone("Asia/Shangai").unwrap_err().as_deref(),
             Some("Asia/Shanghai")
         );
-        assert_eq!(
-            zone("asia/shanghai").unwrap_err().as_deref(),
-            Some("Asia/Shanghai")
-        );
+        assert_eq!(zone("asia/shanghai").unwrap().name, "Asia/Shanghai");
     }
 
     #[test]
