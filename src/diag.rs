@@ -248,12 +248,14 @@ impl Diagnostics {
     /// Every diagnostic, then a count line.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for d in self.sorted() {
+        let shown = self.sorted();
+        for d in &shown {
             out.push_str(&d.render());
             out.push('\n');
         }
-        let errors = self.error_count();
-        let warnings = self.warning_count();
+        // Count what is shown: duplicates were removed.
+        let errors = shown.iter().filter(|d| d.is_error()).count();
+        let warnings = shown.len() - errors;
         if errors > 0 || warnings > 0 {
             let plural =
                 |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

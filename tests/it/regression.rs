@@ -22,3 +22,42 @@ fn record_with_an_error_is_not_reported_again_where_it_is_named() {
     assert!(!run.stderr.contains("content/links.md"), "{}", run.stderr);
     insta::assert_snapshot!(run.stderr);
 }
+
+// Issue 2, found by these tests: a link target written with an entity, or through a
+// reference definition used twice, was reported at the start of the page body (4:1)
+// instead of where it is written; and the count line counted a duplicate that was not
+// shown ("4 errors" under 3 messages).
+#[test]
+fn refused_link_targets_are_located_where_they_are_written() {
+    let site = Site::fixture("javascript-link");
+    site.write(
+        "content/page.md",
+        "+++\ntitle = \"Page\"\n+++\n\n[g][f] and [f]\n\nx [d](java&#x73;cript:alert(1)) y\n\n[f]: javascript:alert(2)\n",
+    );
+    let run = site.check().fails();
+    assert_contains(
+        &run.stderr,
+        "content/page.md:7:3: link `javascript:alert(1)` is not allowed",
+    );
+    assert_contains(
+        &run.stderr,
+        "content/page.md:9:6: link `javascript:alert(2)` is not allowed",
+    );
+    assert!(
+        !run.stderr.contains("content/page.md:4:1:"),
+        "{}",
+        run.stderr
+    );
+    let shown = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": link `"))
+        .count()
+        + run
+            .stderr
+            .lines()
+            .filter(|l| l.contains("is not an allowed URL"))
+            .count();
+    assert_contains(&run.stderr, &format!("{shown} errors, 0 warnings"));
+    insta::assert_snapshot!(run.stderr);
+}
