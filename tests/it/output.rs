@@ -187,3 +187,24 @@ fn builds_into_two_folders_are_byte_identical() {
     let b = build_into(&site, site.tmp(), "site", "deeper/b").ok();
     assert_eq!(tree(&a.output), tree(&b.output));
 }
+
+#[test]
+fn bom_and_crlf_make_no_difference_to_the_output() {
+    let plain = Site::fixture("full").build().ok();
+    let site = Site::fixture("full");
+    for (path, bytes) in tree(&site.root()) {
+        if path.ends_with(".toml") || path.ends_with(".md") {
+            let text = String::from_utf8(bytes).unwrap().replace('\n', "\r\n");
+            std::fs::write(site.root().join(&path), format!("\u{feff}{text}")).unwrap();
+        }
+    }
+    let windows = site.build().ok();
+    let (plain, windows) = (tree(&plain.output), tree(&windows.output));
+    assert_eq!(
+        plain.keys().collect::<Vec<_>>(),
+        windows.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &plain {
+        assert!(windows[path] == *bytes, "{path} differs with BOM and CRLF");
+    }
+}

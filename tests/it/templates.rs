@@ -57,3 +57,13 @@ fn template_syntax_error_names_the_template() {
     assert!(!site.public().exists());
     insta::assert_snapshot!(run.stderr);
 }
+
+#[test]
+fn charter_roles_reach_the_templates_with_their_descriptions() {
+    let run = Site::fixture("template-override").build().ok();
+    let manifesto = run.page("/manifesto/");
+    assert_contains(
+        &manifesto,
+        r#"<li class="role">organiser: Organiser / Runs the meetups.</li>"#,
+    );
+}
