@@ -14,12 +14,18 @@ fn drafts_are_left_out_without_the_drafts_flag() {
             !text.contains("/news/unfinished/"),
             "{path} links to the draft"
         );
+        assert!(
+            !text.contains("draftonlytag"),
+            "{path} names the draft's tag"
+        );
     }
+    assert!(!run.has_page("/tags/draftonlytag/"));
 }
 
 #[test]
 fn drafts_are_built_with_the_drafts_flag() {
     let run = Site::fixture("drafts").build_with(&["--drafts"]).ok();
+    assert!(run.has_page("/tags/draftonlytag/"));
     assert_contains(&run.page("/news/unfinished/"), "Draft body mark.");
     assert_contains(
         main_part(&run.page("/news/")),
