@@ -128,4 +128,11 @@ fn theme_eject_writes_into_a_given_folder() {
     ] {
         assert!(site.tmp().join("mytheme").join(file).is_file(), "no {file}");
     }
+    // A second eject refuses to overwrite what the user may have edited.
+    let edited = site.tmp().join("mytheme/templates/page.html");
+    std::fs::write(&edited, "my edit").unwrap();
+    let (code, stderr) = shequn(site.tmp(), &["theme", "eject", "mytheme"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_contains(&stderr, "already exists");
+    assert_eq!(std::fs::read_to_string(&edited).unwrap(), "my edit");
 }

@@ -61,7 +61,11 @@ fn output_may_not_hold_a_site_or_a_repository() {
         } else {
             std::fs::write(other.join(name), "mine").unwrap();
         }
-        assert_refused(&site, site.tmp(), "site", "other", why);
+        let stderr = assert_refused(&site, site.tmp(), "site", "other", why);
+        insta::assert_snapshot!(
+            format!("output_may_not_hold_{}", name.trim_start_matches('.')),
+            stderr
+        );
     }
 }
 
