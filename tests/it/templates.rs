@@ -67,3 +67,24 @@ fn charter_roles_reach_the_templates_with_their_descriptions() {
         r#"<li class="role">organiser: Organiser / Runs the meetups.</li>"#,
     );
 }
+
+#[test]
+fn template_errors_in_a_local_theme_name_the_theme_file() {
+    let site = Site::fixture("local-theme");
+    site.write(
+        "themes/mine/templates/page.html",
+        "{% extends \"base.html\" %}\n{% block content %}{% for x in %}{% endblock content %}\n",
+    );
+    let run = site.build().fails();
+    assert_contains(&run.stderr, "themes/mine/templates/page.html:2:32:");
+    // A render-time error (an unknown filter) names the template and the page.
+    site.write(
+        "themes/mine/templates/page.html",
+        "{% extends \"base.html\" %}\n{% block content %}{{ page.title | nosuchfilter }}{% endblock content %}\n",
+    );
+    let run = site.build().fails();
+    assert_contains(&run.stderr, "themes/mine/templates/page.html");
+    assert_contains(&run.stderr, "hello/index.html");
+    assert_contains(&run.stderr, "nosuchfilter");
+    assert!(!site.public().exists());
+}
