@@ -37,18 +37,25 @@ pub struct BuildOptions {
     pub write: bool,
 }
 
-/// Time spent per stage, for `--timings`.
+/// Time spent per stage, and the process's resident memory after it, for `--timings`.
 #[derive(Debug, Default, Clone)]
 pub struct Timings {
-    pub stages: Vec<(&'static str, Duration)>,
+    pub stages: Vec<(&'static str, Duration, Option<u64>)>,
 }
 
 impl Timings {
     fn record(&mut self, stage: &'static str, since: &mut Instant) {
         let now = Instant::now();
-        self.stages.push((stage, now - *since));
+        self.stages.push((stage, now - *since, resident_kib()));
         *since = now;
     }
+}
+
+/// Resident memory in KiB where the system tells it (Linux); for `--timings` only.
+fn resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// What a build did.

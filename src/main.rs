@@ -235,8 +235,14 @@ fn options(
 fn finish(report: &BuildReport, timings: bool, wrote: bool) -> ExitCode {
     eprint!("{}", report.diagnostics.render());
     if timings {
-        for (stage, duration) in &report.timings.stages {
-            eprintln!("{stage:>10}: {:>8.1} ms", duration.as_secs_f64() * 1000.0);
+        for (stage, duration, memory) in &report.timings.stages {
+            let memory = memory
+                .map(|kib| format!("  {:>6.1} MiB resident", kib as f64 / 1024.0))
+                .unwrap_or_default();
+            eprintln!(
+                "{stage:>10}: {:>8.1} ms{memory}",
+                duration.as_secs_f64() * 1000.0
+            );
         }
     }
     if !report.succeeded() {

@@ -135,7 +135,7 @@ fn render_one(
     let mut checks = Vec::new();
     let mut search_from = md.raw_span.start;
     let (mut events, ranges): (Vec<Event<'_>>, Vec<std::ops::Range<usize>>) =
-        Parser::new_ext(&md.text, options())
+        Parser::new_ext(md.text(), options())
             .into_offset_iter()
             .unzip();
 
@@ -210,7 +210,7 @@ fn render_one(
     }
 
     let (headings, words, plain_start) = headings_and_words(&mut events);
-    let mut html = String::with_capacity(md.text.len() * 3 / 2);
+    let mut html = String::with_capacity(md.text().len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     (
         Rendered {

@@ -563,6 +563,8 @@ fn handle_connection(stream: TcpStream, shared: &Shared) {
         Err(e) => {
             if let Some(status) = e.status() {
                 let _ = Response::text(status, http::reason(status)).write_to(&mut out, false);
+                let _ = out.shutdown(std::net::Shutdown::Write);
+                http::drain(&mut reader);
             }
             return;
         }

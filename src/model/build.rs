@@ -373,7 +373,7 @@ impl Builder<'_> {
         };
         let id = MdId(self.markdown.len());
         self.markdown.push(Markdown {
-            text: value.get_ref().clone(),
+            owned: Some(value.get_ref().clone()),
             source: at.source.clone(),
             raw_span: at.span(value.span()),
             allows_raw_html,
@@ -396,7 +396,7 @@ impl Builder<'_> {
         };
         let id = MdId(self.markdown.len());
         self.markdown.push(Markdown {
-            text: source.text[range.clone()].to_string(),
+            owned: None,
             source: source.clone(),
             raw_span: range,
             allows_raw_html,

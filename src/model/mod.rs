@@ -28,13 +28,24 @@ pub struct MdId(pub usize);
 /// reported at its own line.
 #[derive(Debug, Clone)]
 pub struct Markdown {
-    pub text: String,
+    /// The text of a TOML string (escapes decoded); `None` for a page body, which is
+    /// read from the source file itself rather than copied (see [`Markdown::text`]).
+    pub owned: Option<String>,
     pub source: SourceRef,
     /// Byte range of the raw value in the file (a TOML string with its quotes, or a
     /// page body), searched to locate a link target for a message.
     pub raw_span: std::ops::Range<usize>,
     /// Whether raw HTML passes (SPEC §2 `raw_html`) in this field.
     pub allows_raw_html: bool,
+}
+
+impl Markdown {
+    pub fn text(&self) -> &str {
+        match &self.owned {
+            Some(text) => text,
+            None => self.source.text.get(self.raw_span.clone()).unwrap_or(""),
+        }
+    }
 }
 
 /// A URL field, checked and ready for `href`: external as written, site paths prefixed

@@ -331,11 +331,18 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Drains whatever the client still sends, briefly, so that closing the socket does not
-/// reset the connection before it has read our answer.
+/// Drains what the client still sends (at most 256 KB, for at most a second), so that
+/// closing the socket does not reset the connection before it has read our answer.
 pub fn drain(reader: &mut impl Read) {
-    let mut buf = [0u8; 1024];
-    let _ = reader.read(&mut buf);
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut buf = [0u8; 8192];
+    let mut total = 0;
+    while total < 256 * 1024 && Instant::now() < deadline {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
 }
 
 #[cfg(test)]

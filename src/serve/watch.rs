@@ -1,5 +1,5 @@
 //! Watching the site folder for `serve`: a `notify` watcher (inotify, FSEvents, …) or,
-//! when that cannot start or runs out of watches, notify's polling watcher. It turns
+//! when that cannot start or runs out of watches, a polling thread. It turns
 //! raw file events into "something that matters changed", leaving editor droppings and
 //! the output folder out; `serve.rs` decides when to rebuild.
 //!
@@ -9,12 +9,15 @@
 //! by a new inode stays watched, and every one of those patterns ends in an event for
 //! the file's own path.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use notify::event::{AccessKind, AccessMode, EventKind};
-use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::load::is_ignored_name;
 
@@ -32,14 +35,14 @@ pub enum WatchEvent {
 
 /// A running watcher; dropping it stops watching.
 pub struct Watcher {
-    /// Held only to keep the watch alive.
-    _inner: Box<dyn notify::Watcher + Send>,
-    polling: bool,
+    /// Held only to keep the native watch alive.
+    _native: Option<RecommendedWatcher>,
+    poller: Option<Poller>,
 }
 
 impl Watcher {
     pub fn is_polling(&self) -> bool {
-        self.polling
+        self.poller.is_some()
     }
 }
 
@@ -60,8 +63,8 @@ pub fn start(
             Ok(mut w) => match w.watch(&root_abs, RecursiveMode::Recursive) {
                 Ok(()) => {
                     let watcher = Watcher {
-                        _inner: Box::new(w),
-                        polling: false,
+                        _native: Some(w),
+                        poller: None,
                     };
                     return Ok((watcher, None));
                 }
@@ -73,22 +76,89 @@ pub fn start(
     start_polling(&root_abs, ignored, events).map(|w| (w, Some(reason)))
 }
 
-/// Starts the polling watcher (also used when the native one fails while running).
+/// Starts polling (also used when the native watcher fails while running).
+///
+/// Our own poller rather than notify's `PollWatcher`: that one compares modification
+/// times in whole seconds, so a second save within the same second went unseen. This
+/// one compares modification time to the nanosecond, size and inode of every file.
 pub fn start_polling(
     root: &Path,
     ignored: IgnoredPaths,
     events: Sender<WatchEvent>,
 ) -> Result<Watcher, String> {
-    let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let config = notify::Config::default().with_poll_interval(POLL_INTERVAL);
-    let mut w = PollWatcher::new(handler(root_abs.clone(), ignored, events), config)
-        .map_err(|e| describe(&e))?;
-    w.watch(&root_abs, RecursiveMode::Recursive)
-        .map_err(|e| describe(&e))?;
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    let mut before = scan(&root, &ignored);
+    std::thread::Builder::new()
+        .name("serve-poll".into())
+        .spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                std::thread::sleep(POLL_INTERVAL);
+                let now = scan(&root, &ignored);
+                let mut changed: Vec<&String> = now
+                    .iter()
+                    .filter(|(path, stamp)| before.get(*path) != Some(*stamp))
+                    .map(|(path, _)| path)
+                    .chain(before.keys().filter(|path| !now.contains_key(*path)))
+                    .collect();
+                changed.sort();
+                for path in changed {
+                    if events.send(WatchEvent::Changed(path.clone())).is_err() {
+                        return;
+                    }
+                }
+                before = now;
+            }
+        })
+        .map_err(|e| format!("cannot start polling: {e}"))?;
     Ok(Watcher {
-        _inner: Box::new(w),
-        polling: true,
+        _native: None,
+        poller: Some(Poller { stop }),
     })
+}
+
+/// Stops its polling thread when dropped.
+struct Poller {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// What a poll compares: modification time, size, inode.
+type Stamp = (Option<SystemTime>, u64, u64);
+
+fn scan(root: &Path, ignored: &IgnoredPaths) -> HashMap<String, Stamp> {
+    let mut files = HashMap::new();
+    let walk = walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| ignored.relevant(root, e.path()).is_some());
+    for entry in walk.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            continue;
+        }
+        let Some(rel) = ignored.relevant(root, entry.path()) else {
+            continue;
+        };
+        files.insert(rel, (meta.modified().ok(), meta.len(), inode(&meta)));
+    }
+    files
+}
+
+#[cfg(unix)]
+fn inode(meta: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(meta)
+}
+
+#[cfg(not(unix))]
+fn inode(_meta: &std::fs::Metadata) -> u64 {
+    0
 }
 
 fn describe(e: &notify::Error) -> String {

@@ -15,5 +15,6 @@ mod records;
 mod references;
 mod regression;
 mod safety;
+mod serve;
 mod templates;
 mod times;
