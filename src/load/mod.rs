@@ -3,6 +3,10 @@
 //! leave the site, and decodes text files (`text.rs`). It checks nothing about their
 //! content: `model` parses and checks what `load` read. Files are read in parallel.
 
+// A `Diagnostic` is the error type throughout; errors are rare, so its size on the
+// error path costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 pub mod frontmatter;
 pub mod records;
 pub mod text;
@@ -209,7 +213,7 @@ fn walk(
             .path()
             .strip_prefix(&base)
             .ok()
-            .and_then(|p| path_to_slash(p))
+            .and_then(path_to_slash)
         else {
             diags.push(
                 Diagnostic::error(format!("file name `{site_rel}` is not valid UTF-8"))

@@ -2,6 +2,10 @@
 //! located error, and line-end normalisation. Used by `load` for every file it reads;
 //! everything after this sees only LF line ends and valid UTF-8.
 
+// A `Diagnostic` is the error type throughout; errors are rare, so its size on the
+// error path costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 use crate::diag::{Diagnostic, Source, SourceRef};
 
 /// Largest file shequn reads as text. A community's records are a few KB; a file beyond

@@ -84,7 +84,7 @@ impl EventTime {
 fn day_start(date: Date, zone: &TimeZone) -> Timestamp {
     zone.to_ambiguous_timestamp(date.to_datetime(Time::midnight()))
         .compatible()
-        .unwrap_or_else(|_| Timestamp::UNIX_EPOCH)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// What a TOML date or datetime means, before it is combined with others.
