@@ -59,7 +59,7 @@ fn target(output: &Path, path: &str) -> std::path::PathBuf {
 }
 
 /// Internal links (under `root`) whose file does not exist, as "page -> link".
-fn broken_links(run: &Run, root: &str) -> BTreeSet<String> {
+pub fn broken_links(run: &Run, root: &str) -> BTreeSet<String> {
     links(run)
         .into_iter()
         .filter_map(|(page, link)| {
@@ -71,7 +71,7 @@ fn broken_links(run: &Run, root: &str) -> BTreeSet<String> {
 
 /// Files that links point to but another issue builds: the calendars and the feed.
 // TODO(issue 5): drop this once `.ics` files and `feed.xml` are built.
-fn is_built_by_issue_5(link: &str) -> bool {
+pub fn is_built_by_issue_5(link: &str) -> bool {
     let path = link.split(['#', '?']).next().unwrap_or("");
     path.ends_with(".ics") || path.ends_with("/feed.xml")
 }

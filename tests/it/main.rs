@@ -15,6 +15,7 @@ mod records;
 mod references;
 mod regression;
 mod safety;
+mod scale;
 mod serve;
 mod templates;
 mod times;
