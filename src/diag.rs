@@ -9,6 +9,8 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use unicode_width::UnicodeWidthStr;
+
 /// A file as read from the site folder: its path relative to the site (forward slashes)
 /// and its text after BOM removal and line-end normalisation (CRLF and lone CR become LF,
 /// which keeps line numbers as editors count them).
@@ -178,8 +180,18 @@ impl Diagnostic {
                         .collect();
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{number} | {shown}");
-                    let marker_pad: String = " ".repeat(l.column.saturating_sub(1));
-                    let _ = writeln!(out, "{pad} | {marker_pad}{}", "^".repeat(l.width.max(1)));
+                    // The column counts characters; the marker is placed by display
+                    // width, so it sits under the span in a terminal even after Chinese
+                    // text, whose characters take two cells.
+                    let before: String = shown.chars().take(l.column.saturating_sub(1)).collect();
+                    let spanned: String = shown
+                        .chars()
+                        .skip(l.column.saturating_sub(1))
+                        .take(l.width.max(1))
+                        .collect();
+                    let marker_pad = " ".repeat(before.width());
+                    let marker = "^".repeat(spanned.width().max(1));
+                    let _ = writeln!(out, "{pad} | {marker_pad}{marker}");
                     if let Some(help) = &self.help {
                         let _ = writeln!(out, "{pad} = help: {help}");
                     }
@@ -318,6 +330,23 @@ mod tests {
         assert_eq!(
             d.render(),
             "members/li-lei.toml:2:1: unknown key `citty` in a member record\n  |\n2 | citty = \"Shanghai\"\n  | ^^^^^\n  = help: did you mean `city`?\n"
+        );
+    }
+
+    #[test]
+    fn marker_sits_under_the_span_after_chinese_text() {
+        let s = Source::new("a.md", "[方青云](@speaker/x)\n");
+        let start = s.text.find('@').unwrap();
+        let d = Diagnostic::error("m").at(&s, start..start + 10);
+        assert_eq!(d.location.as_ref().unwrap().column, 7);
+        assert!(
+            d.render().contains(
+                "\n  | {}^^^^^^^^^^\n"
+                    .replace("{}", &" ".repeat(9))
+                    .as_str()
+            ),
+            "{}",
+            d.render()
         );
     }
 
