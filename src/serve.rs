@@ -100,6 +100,7 @@ pub fn serve(
         scratch: scratch.path().to_path_buf(),
         drafts: options.drafts,
         count: 0,
+        served: Default::default(),
         shared: shared.clone(),
     };
     builder.rebuild(notice, "");
@@ -455,6 +456,9 @@ struct Builder {
     scratch: PathBuf,
     drafts: bool,
     count: u64,
+    /// The folders of the last successful builds, oldest first: the current one and
+    /// the one before, which a slow request may still be reading.
+    served: std::collections::VecDeque<PathBuf>,
     shared: Arc<Shared>,
 }
 
@@ -480,7 +484,7 @@ impl Builder {
         };
         if report.succeeded() {
             let prefix = site_settings(&self.root).map_or("/".to_string(), |s| s.0);
-            let site = Arc::new(Site::index(folder, prefix));
+            let site = Arc::new(Site::index(folder.clone(), prefix));
             let warnings = report.diagnostics.render();
             if !warnings.is_empty() {
                 notice(Notice::Warning(warnings.trim_end().to_string()));
@@ -505,10 +509,15 @@ impl Builder {
                 }
             )));
             // The build before last is no longer served; a request still reading it
-            // was answered from an open file, which survives the removal.
-            if self.count > 2 {
-                let old = self.scratch.join(format!("build-{}", self.count - 2));
-                let _ = std::fs::remove_dir_all(old);
+            // was answered from an open file, which survives the removal. Removing
+            // thousands of files takes a while, so it happens off the rebuild path.
+            self.served.push_back(folder);
+            while self.served.len() > 2 {
+                if let Some(old) = self.served.pop_front() {
+                    let _ = std::thread::Builder::new()
+                        .name("serve-cleanup".into())
+                        .spawn(move || std::fs::remove_dir_all(old));
+                }
             }
         } else {
             let text = report.diagnostics.render();
