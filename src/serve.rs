@@ -95,6 +95,21 @@ pub fn serve(
     }
     let shared = Arc::new(Shared::new(&options.bind, addr));
 
+    // Watch before the first build, so that a save during it is not missed.
+    let (sender, events) = mpsc::channel();
+    let output_dir = site_settings(&root).map_or("public".to_string(), |s| s.1);
+    let ignored = IgnoredPaths {
+        folders: vec![root.join(output_dir), scratch.path().to_path_buf()],
+    };
+    let (mut watcher, fallback) =
+        watch::start(&root, ignored.clone(), sender.clone(), options.force_poll)?;
+    if let Some(reason) = fallback {
+        notice(Notice::Warning(format!(
+            "{reason}; watching by polling every {} ms instead",
+            watch::POLL_INTERVAL.as_millis()
+        )));
+    }
+
     let mut builder = Builder {
         root: root.clone(),
         scratch: scratch.path().to_path_buf(),
@@ -134,20 +149,6 @@ pub fn serve(
                 "could not open a browser ({e}); open {url} yourself"
             )));
         }
-    }
-
-    let (sender, events) = mpsc::channel();
-    let output_dir = site_settings(&root).map_or("public".to_string(), |s| s.1);
-    let ignored = IgnoredPaths {
-        folders: vec![root.join(output_dir), scratch.path().to_path_buf()],
-    };
-    let (mut watcher, fallback) =
-        watch::start(&root, ignored.clone(), sender.clone(), options.force_poll)?;
-    if let Some(reason) = fallback {
-        notice(Notice::Warning(format!(
-            "{reason}; watching by polling every {} ms instead",
-            watch::POLL_INTERVAL.as_millis()
-        )));
     }
 
     while !stop.load(Ordering::SeqCst) {
