@@ -4,6 +4,10 @@
 
 pub mod dates;
 pub mod diag;
+pub mod feeds;
+pub mod files;
+pub mod ics;
+pub mod jsonld;
 pub mod load;
 pub mod markdown;
 pub mod model;
@@ -133,6 +137,10 @@ pub fn build(options: &BuildOptions) -> BuildReport {
 
     if !options.write {
         render::render_pages(&plan, &rendered, &theme, &tera, &NullSink, diags);
+        let strings = &theme.strings;
+        let file_errors =
+            files::write_files(&plan, &rendered, strings, report.next_change, &NullSink);
+        diags.extend(file_errors);
         report.timings.record("render", &mut clock);
         report.pages = plan.pages.len();
         return report;
@@ -145,6 +153,14 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         }
     };
     render::render_pages(&plan, &rendered, &theme, &tera, &sink as &dyn Sink, diags);
+    let file_errors = files::write_files(
+        &plan,
+        &rendered,
+        &theme.strings,
+        report.next_change,
+        &sink as &dyn Sink,
+    );
+    diags.extend(file_errors);
     report.timings.record("render", &mut clock);
     let copy_errors = staging.copy_assets(&plan.copies, &plan.builtin_copies, &sink);
     diags.extend(copy_errors);
@@ -158,7 +174,8 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     }
     report.timings.record("write", &mut clock);
     report.pages = plan.pages.len();
-    report.files = plan.pages.len() + plan.copies.len() + plan.builtin_copies.len();
+    report.files =
+        plan.pages.len() + plan.files.len() + plan.copies.len() + plan.builtin_copies.len();
     report.output = Some(output);
     report
 }

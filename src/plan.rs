@@ -108,6 +108,34 @@ pub struct Plan<'a> {
     pub copies: Vec<AssetFile>,
     /// Built-in theme files copied as they are (output path, bytes).
     pub builtin_copies: Vec<(String, &'static [u8])>,
+    /// Calendars, feeds and other machine-readable files, by output path.
+    pub files: Vec<PlannedFile<'a>>,
+}
+
+/// A machine-readable file to write (`files` renders it).
+#[derive(Debug, Clone)]
+pub enum FileJob<'a> {
+    /// `events/ID/event.ics`
+    EventCalendar(&'a Event),
+    /// `calendar.ics`: every event.
+    SiteCalendar,
+    SeriesCalendar(&'a Series),
+    ChapterCalendar(&'a Chapter),
+    /// A guest speaker's talks (listed members who speak have their page under `members/`).
+    SpeakerCalendar(&'a Speaker),
+    /// `feed.xml`: posts and events.
+    Feed,
+    Sitemap,
+    Robots,
+    /// `shequn-build.json`: when the site was built and when it next changes.
+    BuildInfo,
+}
+
+/// A machine-readable file and the path it is written to, relative to the output folder.
+#[derive(Debug, Clone)]
+pub struct PlannedFile<'a> {
+    pub job: FileJob<'a>,
+    pub file: String,
 }
 
 fn by_start(a: &&Event, b: &&Event) -> std::cmp::Ordering {
@@ -256,6 +284,7 @@ pub fn plan<'a>(
         pages: Vec::new(),
         copies: Vec::new(),
         builtin_copies: Vec::new(),
+        files: Vec::new(),
     };
     plan_outputs(&mut plan, theme, diags);
     check_tag_names(&plan, diags);
@@ -438,6 +467,7 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
         &mut claims,
     );
     plan.pages = pages;
+    plan.files = plan_files(site, &mut claims);
 
     // Files copied as they are: the site's static/ wins over the local theme's, which
     // wins over the built-in theme's (SPEC §4).
@@ -489,6 +519,47 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
             );
         }
     }
+}
+
+/// The calendars and feeds (SPEC §3), each claimed like a page so that a content page or
+/// a static file at `feed.xml` or `events/x/event.ics` is reported as a collision.
+fn plan_files<'a>(site: &'a Site, claims: &mut Claims) -> Vec<PlannedFile<'a>> {
+    let mut files = Vec::new();
+    let mut add = |job: FileJob<'a>, file: String, source: String| {
+        claims.claim(&file, source);
+        files.push(PlannedFile { job, file });
+    };
+    for e in site.events.values() {
+        let file = format!("{}event.ics", paths::event(e.id.as_str()));
+        add(FileJob::EventCalendar(e), file, e.source.path.clone());
+    }
+    let builtin = |what: &str| format!("the built-in {what}");
+    add(
+        FileJob::SiteCalendar,
+        "calendar.ics".into(),
+        builtin("calendar"),
+    );
+    for s in site.series.values() {
+        let file = format!("{}calendar.ics", paths::series(s.id.as_str()));
+        add(FileJob::SeriesCalendar(s), file, s.source.path.clone());
+    }
+    for c in site.chapters.values() {
+        let file = format!("{}calendar.ics", paths::chapter(c.id.as_str()));
+        add(FileJob::ChapterCalendar(c), file, c.source.path.clone());
+    }
+    for s in site.speakers.values() {
+        let file = format!("{}calendar.ics", paths::speaker(s.id.as_str()));
+        add(FileJob::SpeakerCalendar(s), file, s.source.path.clone());
+    }
+    add(FileJob::Feed, "feed.xml".into(), builtin("Atom feed"));
+    add(FileJob::Sitemap, "sitemap.xml".into(), builtin("sitemap"));
+    add(FileJob::Robots, "robots.txt".into(), builtin("robots.txt"));
+    add(
+        FileJob::BuildInfo,
+        "shequn-build.json".into(),
+        builtin("build report"),
+    );
+    files
 }
 
 /// Tags whose names differ but whose URL is the same (`C++` and `C`) are an error;

@@ -990,6 +990,16 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
     };
     ctx.insert("page_url", s.url(&page.url_path));
     ctx.insert("canonical_url", site.config.urls.absolute(&page.url_path));
+    // Every page carries a description (SPEC §3): the site's when the page has none.
+    let description = if description.trim().is_empty() {
+        site_description
+    } else {
+        description
+    };
+    ctx.insert(
+        "json_ld_html",
+        crate::jsonld::script(plan, &page.job, &description).as_str(),
+    );
     ctx.insert("page_title", title);
     ctx.insert("description", description);
     (template, ctx.into_context())

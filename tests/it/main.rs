@@ -9,6 +9,7 @@ mod commands;
 mod drafts;
 mod errors;
 mod links;
+mod machine_readable;
 mod output;
 mod privacy;
 mod records;
