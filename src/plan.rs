@@ -519,6 +519,26 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
             );
         }
     }
+    // A path cannot be a file and a folder at once: a page with `slug = "feed.xml"`
+    // needs a folder `feed.xml/` where the feed is a file.
+    for (key, claimants) in &claims.by_key {
+        let folder = format!("{key}/");
+        let inside = claims
+            .by_key
+            .range(folder.clone()..)
+            .next()
+            .filter(|(k, _)| k.starts_with(&folder));
+        if let Some((_, inner)) = inside {
+            let (file, source) = &claimants[0];
+            let (inner_file, inner_source) = &inner[0];
+            diags.push(
+                Diagnostic::error(format!(
+                    "{source} writes the file `{file}`, but {inner_source} needs a folder of that name for `{inner_file}`"
+                ))
+                .with_help("rename one of them, or set `slug` on the page"),
+            );
+        }
+    }
 }
 
 /// The calendars and feeds (SPEC §3), each claimed like a page so that a content page or

@@ -658,3 +658,20 @@ fn a_static_file_at_a_feed_or_calendar_path_is_a_collision() {
         run.stderr
     );
 }
+
+#[test]
+fn a_page_whose_folder_is_the_feed_file_is_a_collision() {
+    let site = Site::fixture("machine-readable");
+    site.write(
+        "content/feed.md",
+        "+++\ntitle = \"Feed page\"\nslug = \"feed.xml\"\n+++\n\nBody.\n",
+    );
+    let run = site.build().fails();
+    assert!(
+        run.stderr
+            .contains("the built-in Atom feed writes the file `feed.xml`")
+            && run.stderr.contains("content/feed.md"),
+        "{}",
+        run.stderr
+    );
+}
