@@ -209,6 +209,7 @@ fn render_one(
         }
     }
 
+    join_cjk_soft_breaks(&mut events);
     let (headings, words, plain_start) = headings_and_words(&mut events);
     let mut html = String::with_capacity(md.text().len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
@@ -381,6 +382,33 @@ fn resolve_link(raw: &str, targets: &Targets<'_>) -> Result<Resolved, LinkError>
     }
 }
 
+/// A line break inside a Chinese paragraph is not a space: browsers would show the
+/// source's soft line break between two Chinese characters as one, so it is dropped
+/// there (as CSS Text 3 intends but browsers do not yet do).
+fn join_cjk_soft_breaks(events: &mut [Event<'_>]) {
+    for i in 1..events.len().saturating_sub(1) {
+        if !matches!(events[i], Event::SoftBreak) {
+            continue;
+        }
+        let before = match &events[i - 1] {
+            Event::Text(t) => t.chars().last(),
+            _ => None,
+        };
+        let after = match &events[i + 1] {
+            Event::Text(t) => t.chars().next(),
+            _ => None,
+        };
+        if before.is_some_and(is_cjk_wide) && after.is_some_and(is_cjk_wide) {
+            events[i] = Event::Text(CowStr::Borrowed(""));
+        }
+    }
+}
+
+/// Han characters and the full-width punctuation that goes with them.
+fn is_cjk_wide(c: char) -> bool {
+    is_han(c) || matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFFEF | 0x3040..=0x30FF)
+}
+
 /// Gives headings ids (keeping any `{#id}` the author wrote) and counts words.
 fn headings_and_words(events: &mut [Event<'_>]) -> (Vec<Heading>, WordCount, String) {
     let mut headings = Vec::new();
@@ -506,6 +534,20 @@ mod tests {
         count_words("我们学习 Rust and Tera 模板", &mut c);
         assert_eq!(c, WordCount { han: 6, latin: 3 });
         assert_eq!(WordCount { han: 800, latin: 0 }.reading_minutes(), 2);
+    }
+
+    #[test]
+    fn soft_breaks_between_chinese_characters_are_dropped() {
+        let md = |text: &str| {
+            let mut html = String::new();
+            let mut events: Vec<Event> = Parser::new(text).collect();
+            join_cjk_soft_breaks(&mut events);
+            pulldown_cmark::html::push_html(&mut html, events.into_iter());
+            html
+        };
+        assert_eq!(md("第一行，\n第二行"), "<p>第一行，第二行</p>\n");
+        assert_eq!(md("one\ntwo"), "<p>one\ntwo</p>\n");
+        assert_eq!(md("中文\nEnglish"), "<p>中文\nEnglish</p>\n");
     }
 
     #[test]
