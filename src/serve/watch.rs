@@ -220,7 +220,12 @@ pub struct IgnoredPaths {
 impl IgnoredPaths {
     /// The site-relative path of `path` when a change to it matters.
     pub fn relevant(&self, root: &Path, path: &Path) -> Option<String> {
-        if self.folders.iter().any(|f| path.starts_with(f)) {
+        // An empty path would be a prefix of every path.
+        if self
+            .folders
+            .iter()
+            .any(|f| !f.as_os_str().is_empty() && path.starts_with(f))
+        {
             return None;
         }
         let rel = path.strip_prefix(root).ok()?;
