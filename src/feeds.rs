@@ -16,10 +16,14 @@ use crate::model::*;
 use crate::plan::{PageJob, Plan};
 use crate::urls::paths;
 
-/// The Atom feed (RFC 4287): posts and events, newest `updated` first. Ids are the
-/// entries' absolute URLs, which stay the same from build to build. An event has no
-/// edit date, so its `updated` and `published` are its start: upcoming events sort
-/// first, which is what a member skimming the feed wants to see.
+/// How many entries the feed keeps: readers poll it often, and a community with years
+/// of weekly sessions would otherwise serve megabytes each time.
+pub const FEED_LENGTH: usize = 100;
+
+/// The Atom feed (RFC 4287): posts and events, newest `updated` first, at most
+/// [`FEED_LENGTH`] of them. Ids are the entries' absolute URLs, which stay the same from
+/// build to build. An event has no edit date, so its `updated` and `published` are its
+/// start: upcoming events sort first, which is what a member skimming the feed wants.
 pub fn atom(plan: &Plan<'_>, md: &[Rendered], strings: &BTreeMap<String, String>) -> String {
     let site = plan.site;
     let urls = &site.config.urls;
@@ -139,6 +143,7 @@ pub fn atom(plan: &Plan<'_>, md: &[Rendered], strings: &BTreeMap<String, String>
     }
 
     entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    entries.truncate(FEED_LENGTH);
     let updated = entries.first().map_or(plan.now, |e| e.0);
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
