@@ -23,7 +23,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GENERATOR = "/work/shared/bench/gen_site.py"
+# The shared generator: the steering repository's shared/ sits beside this one.
+GENERATOR = os.path.join(os.path.dirname(ROOT), "shared", "bench", "gen_site.py")
 
 
 def main():
@@ -131,7 +132,7 @@ def main():
             f.write(original)
         server.send_signal(2)
         try:
-            server.wait(timeout=10)
+            server.wait(timeout=120)
         except subprocess.TimeoutExpired:
             server.kill()
 

@@ -190,7 +190,14 @@ fn serve(options: &shequn::serve::ServeOptions) -> ExitCode {
 
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();
-    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst)) {
+    // The first Ctrl-C stops after the build under way (so its folder can be removed);
+    // a second one stops at once.
+    let handler = move || {
+        if on_signal.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
         eprintln!(
             "warning: cannot catch Ctrl-C ({e}); stopping will leave a temporary folder behind"
         );
