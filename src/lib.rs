@@ -15,6 +15,7 @@ pub mod new;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod search;
 pub mod serve;
 pub mod theme;
 pub mod urls;
@@ -162,6 +163,9 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     );
     diags.extend(file_errors);
     report.timings.record("render", &mut clock);
+    let search_errors = search::write_index(&plan, &rendered, &sink as &dyn Sink);
+    diags.extend(search_errors.into_iter().map(Diagnostic::error));
+    report.timings.record("search", &mut clock);
     let copy_errors = staging.copy_assets(&plan.copies, &plan.builtin_copies, &sink);
     diags.extend(copy_errors);
     if diags.has_errors() {
@@ -174,8 +178,11 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     }
     report.timings.record("write", &mut clock);
     report.pages = plan.pages.len();
-    report.files =
-        plan.pages.len() + plan.files.len() + plan.copies.len() + plan.builtin_copies.len();
+    report.files = plan.pages.len()
+        + plan.files.len()
+        + plan.copies.len()
+        + plan.builtin_copies.len()
+        + plan.search.files().len();
     report.output = Some(output);
     report
 }

@@ -68,6 +68,8 @@ pub enum PageJob<'a> {
     Tag(String),
     Section(&'a Page),
     Page(&'a Page),
+    /// `/search/`; `search` writes the index it reads.
+    Search,
     NotFound,
 }
 
@@ -110,6 +112,8 @@ pub struct Plan<'a> {
     pub builtin_copies: Vec<(String, &'static [u8])>,
     /// Calendars, feeds and other machine-readable files, by output path.
     pub files: Vec<PlannedFile<'a>>,
+    /// The shards of the search index under `search/index/`, claimed like the files.
+    pub search: crate::search::IndexLayout,
 }
 
 /// A machine-readable file to write (`files` renders it).
@@ -285,6 +289,7 @@ pub fn plan<'a>(
         copies: Vec::new(),
         builtin_copies: Vec::new(),
         files: Vec::new(),
+        search: crate::search::IndexLayout::for_documents(0),
     };
     plan_outputs(&mut plan, theme, diags);
     check_tag_names(&plan, diags);
@@ -461,6 +466,12 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
         }
     }
     add(
+        PageJob::Search,
+        "search/".into(),
+        builtin("search"),
+        &mut claims,
+    );
+    add(
         PageJob::NotFound,
         "404.html".into(),
         builtin("404"),
@@ -468,6 +479,10 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
     );
     plan.pages = pages;
     plan.files = plan_files(site, &mut claims);
+    plan.search = crate::search::IndexLayout::for_documents(crate::search::document_estimate(plan));
+    for file in plan.search.files() {
+        claims.claim(&file, "the built-in search index".into());
+    }
 
     // Files copied as they are: the site's static/ wins over the local theme's, which
     // wins over the built-in theme's (SPEC §4).

@@ -340,6 +340,7 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
         ("nav_speakers", "speakers/"),
         ("nav_members", "members/"),
         ("nav_chapters", "chapters/"),
+        ("nav_search", "search/"),
     ] {
         nav.push(json!({ "title": t(key), "url": urls.path(path) }));
     }
@@ -980,6 +981,14 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
                 p.template.clone().unwrap_or_else(|| "page.html".into()),
                 title_with_site(&p.title),
                 d,
+            )
+        }
+        PageJob::Search => {
+            ctx.insert("index_url", s.url(crate::search::INDEX_DIR));
+            (
+                "search.html".into(),
+                title_with_site(&s.t("search_title")),
+                site_description.clone(),
             )
         }
         PageJob::NotFound => (

@@ -17,6 +17,7 @@ mod references;
 mod regression;
 mod safety;
 mod scale;
+mod search;
 mod serve;
 mod templates;
 mod times;
