@@ -67,6 +67,8 @@ pub enum PageJob<'a> {
     Tags,
     Tag(String),
     Section(&'a Page),
+    /// Page `n` (2 or more) of a section's list, at `SECTION/page/n/`.
+    SectionPage(&'a Page, usize),
     Page(&'a Page),
     /// `/search/`; `search` writes the index it reads.
     Search,
@@ -307,6 +309,23 @@ fn tag_entry<'m, 'a>(
     })
 }
 
+/// How many entries one page of a section list shows.
+pub const SECTION_PAGE_SIZE: usize = 20;
+
+/// Pages a section list of `entries` needs (at least one).
+pub fn page_count(entries: usize) -> usize {
+    entries.div_ceil(SECTION_PAGE_SIZE).max(1)
+}
+
+/// `news/` and 3 → `news/page/3/`; page 1 is the section itself.
+pub fn section_page_path(section_path: &str, number: usize) -> String {
+    if number <= 1 {
+        section_path.to_string()
+    } else {
+        format!("{section_path}page/{number}/")
+    }
+}
+
 /// Who claims an output path, for collision messages.
 struct Claims {
     by_key: BTreeMap<String, Vec<(String, String)>>,
@@ -456,12 +475,24 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
     for p in site.pages.values() {
         match p.kind {
             PageKind::Home => {}
-            PageKind::Section => add(
-                PageJob::Section(p),
-                p.path.clone(),
-                p.key.clone(),
-                &mut claims,
-            ),
+            PageKind::Section => {
+                add(
+                    PageJob::Section(p),
+                    p.path.clone(),
+                    p.key.clone(),
+                    &mut claims,
+                );
+                let listed = plan.section_pages.get(p.key.as_str()).map_or(0, Vec::len);
+                for number in 2..=page_count(listed) {
+                    let path = section_page_path(&p.path, number);
+                    add(
+                        PageJob::SectionPage(p, number),
+                        path,
+                        p.key.clone(),
+                        &mut claims,
+                    );
+                }
+            }
             PageKind::Page => add(PageJob::Page(p), p.path.clone(), p.key.clone(), &mut claims),
         }
     }

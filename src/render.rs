@@ -18,7 +18,9 @@ use crate::markdown::{description_from, Rendered};
 use crate::model::time::{EventTime, Moment};
 use crate::model::*;
 use crate::output::Sink;
-use crate::plan::{PageJob, Plan, PlannedPage, TalkRef};
+use crate::plan::{
+    page_count, section_page_path, PageJob, Plan, PlannedPage, TalkRef, SECTION_PAGE_SIZE,
+};
 use crate::theme::Theme;
 use crate::urls::paths;
 
@@ -523,6 +525,21 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
     }
 }
 
+/// A section list's pages: null when everything fits on one page.
+fn paginator(s: &Shared<'_>, section_path: &str, number: usize, total: usize) -> Json {
+    if total <= 1 {
+        return Json::Null;
+    }
+    let url = |n: usize| s.url(&section_page_path(section_path, n));
+    json!({
+        "number": number,
+        "total": total,
+        "previous": (number > 1).then(|| url(number - 1)),
+        "next": (number < total).then(|| url(number + 1)),
+        "pages": (1..=total).map(|n| json!({ "number": n, "url": url(n), "is_current": n == number })).collect::<Vec<_>>(),
+    })
+}
+
 fn charter_json(s: &Shared<'_>) -> Json {
     let c = &s.site.charter;
     json!({
@@ -934,15 +951,22 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
                 site_description.clone(),
             )
         }
-        PageJob::Section(p) => {
+        PageJob::Section(p) | PageJob::SectionPage(p, _) => {
+            let number = match &page.job {
+                PageJob::SectionPage(_, n) => *n,
+                _ => 1,
+            };
             ctx.insert("section", json!({ "title": p.title, "url": s.url(&p.path), "content_html": s.md[p.body.0].html, "extra": p.extra }));
+            let all = plan
+                .section_pages
+                .get(p.key.as_str())
+                .map_or(&[][..], |v| v);
+            let start = (number - 1) * SECTION_PAGE_SIZE;
+            let shown = &all[start.min(all.len())..(start + SECTION_PAGE_SIZE).min(all.len())];
+            ctx.insert("pages", s.page_cards(shown));
             ctx.insert(
-                "pages",
-                s.page_cards(
-                    plan.section_pages
-                        .get(p.key.as_str())
-                        .map_or(&[][..], |v| v),
-                ),
+                "paginator",
+                paginator(s, &p.path, number, page_count(all.len())),
             );
             let d = p
                 .summary
@@ -1032,7 +1056,9 @@ pub fn render_pages(
             let (template, ctx) = page_context(&shared, page);
             if !theme.templates.contains_key(&template) {
                 let (source, what) = match &page.job {
-                    PageJob::Page(p) | PageJob::Section(p) => (p.key.clone(), "page"),
+                    PageJob::Page(p) | PageJob::Section(p) | PageJob::SectionPage(p, _) => {
+                        (p.key.clone(), "page")
+                    }
                     _ => (String::new(), "page"),
                 };
                 let mut d =

@@ -11,6 +11,7 @@ mod errors;
 mod links;
 mod machine_readable;
 mod output;
+mod pagination;
 mod privacy;
 mod records;
 mod references;
