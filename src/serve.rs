@@ -39,7 +39,10 @@ const MAX_BURST: Duration = Duration::from_secs(3);
 /// How long a page request waits for a pending rebuild before taking the last build.
 const STALE_WAIT: Duration = Duration::from_secs(10);
 /// Open connections and reload channels at once; more are turned away.
-const MAX_CONNECTIONS: usize = 256;
+/// A connection is a thread with a small stack, so a thousand idle ones (BAD-INPUTS
+/// row 34) cost little and still leave room for the browser.
+const MAX_CONNECTIONS: usize = 1500;
+const CONNECTION_STACK: usize = 256 * 1024;
 const MAX_EVENT_STREAMS: usize = 64;
 /// How many ports after a taken `--port` are tried.
 const PORT_TRIES: u16 = 20;
@@ -606,6 +609,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let shared2 = shared.clone();
         let spawned = std::thread::Builder::new()
             .name("serve-conn".into())
+            .stack_size(CONNECTION_STACK)
             .spawn(move || {
                 handle_connection(stream, &shared2);
                 shared2.connections.fetch_sub(1, Ordering::SeqCst);

@@ -801,3 +801,20 @@ fn serve_takes_the_next_port_when_one_is_taken() {
     let _ = child.wait();
     assert!(seen.contains(&format!("port {port} is taken")), "{seen}");
 }
+
+#[test]
+fn serve_stays_responsive_with_hundreds_of_idle_connections() {
+    let server = club();
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(("127.0.0.1", server.port)).expect("connect"))
+        .collect();
+    // Half of them start a request and never finish it (slowloris).
+    for mut stream in idle.iter().step_by(2) {
+        let _ = stream.write_all(b"GET /club/ HTTP/1.1\r\nHost: ");
+    }
+    let started = Instant::now();
+    assert_eq!(server.get("/club/").status, 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(idle);
+    assert_eq!(server.get(MEMBER_PAGE).status, 200);
+}
