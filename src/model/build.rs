@@ -364,21 +364,14 @@ impl Builder<'_> {
             .filter(|s| !s.is_empty())
     }
 
-    /// A Markdown field. Raw HTML passes only where the site's policy allows.
+    /// A Markdown field (a TOML string, so its text is owned).
     fn md(&mut self, at: At<'_>, value: &S<String>, trusted: bool) -> MdId {
-        let allows_raw_html = match self.config.raw_html {
-            RawHtml::All => true,
-            RawHtml::None => false,
-            RawHtml::Content => trusted,
-        };
-        let id = MdId(self.markdown.len());
-        self.markdown.push(Markdown {
-            owned: Some(value.get_ref().clone()),
-            source: at.source.clone(),
-            raw_span: at.span(value.span()),
-            allows_raw_html,
-        });
-        id
+        self.push_md(
+            at.source,
+            at.span(value.span()),
+            Some(value.get_ref().clone()),
+            trusted,
+        )
     }
 
     fn opt_md(&mut self, at: At<'_>, value: &Option<S<String>>, trusted: bool) -> Option<MdId> {
@@ -388,7 +381,21 @@ impl Builder<'_> {
             .map(|v| self.md(at, v, trusted))
     }
 
+    /// A page or charter body, read from its source file when rendered.
     fn body_md(&mut self, source: &SourceRef, range: Range<usize>, trusted: bool) -> MdId {
+        self.push_md(source, range, None, trusted)
+    }
+
+    /// Adds a Markdown text. Raw HTML passes only where the site's policy allows:
+    /// `trusted` texts are the organisers' (content, charter, events), the others come
+    /// from member and speaker records.
+    fn push_md(
+        &mut self,
+        source: &SourceRef,
+        raw_span: Range<usize>,
+        owned: Option<String>,
+        trusted: bool,
+    ) -> MdId {
         let allows_raw_html = match self.config.raw_html {
             RawHtml::All => true,
             RawHtml::None => false,
@@ -396,9 +403,9 @@ impl Builder<'_> {
         };
         let id = MdId(self.markdown.len());
         self.markdown.push(Markdown {
-            owned: None,
+            owned,
             source: source.clone(),
-            raw_span: range,
+            raw_span,
             allows_raw_html,
         });
         id
@@ -701,6 +708,38 @@ impl Builder<'_> {
         None
     }
 
+    /// A role or rule id: a valid stem, declared once (`taken` when an earlier one has it).
+    fn charter_id(
+        &mut self,
+        at: At<'_>,
+        id: &S<String>,
+        kind: &str,
+        taken: bool,
+        twice_help: Option<&str>,
+    ) -> Option<String> {
+        let value = id.get_ref();
+        if let Err((reason, suggestion)) = check_stem(value) {
+            let help = suggestion.map(|s| format!("try `{s}`"));
+            self.error(
+                at,
+                id.span(),
+                format!("{kind} id `{value}` is not valid: {reason}"),
+                help,
+            );
+            return None;
+        }
+        if taken {
+            self.error(
+                at,
+                id.span(),
+                format!("{kind} `{value}` is declared twice"),
+                twice_help.map(str::to_string),
+            );
+            return None;
+        }
+        Some(value.clone())
+    }
+
     fn charter(&mut self, source: Option<&SourceRef>) -> Option<Charter> {
         let source = source?;
         let split = split_front_matter(source, "the charter", self.diags)?;
@@ -732,62 +771,33 @@ impl Builder<'_> {
             .collect();
         let mut roles: Vec<Role> = Vec::new();
         for r in &file.roles {
-            let id = r.id.get_ref();
-            if let Err((reason, suggestion)) = check_stem(id) {
-                self.error(
-                    at,
-                    r.id.span(),
-                    format!("role id `{id}` is not valid: {reason}"),
-                    suggestion.map(|s| format!("try `{s}`")),
-                );
+            let taken = roles.iter().any(|o| o.id.0 == *r.id.get_ref());
+            let Some(id) = self.charter_id(at, &r.id, "role", taken, None) else {
                 continue;
-            }
-            if roles.iter().any(|o| o.id.0 == *id) {
-                self.error(
-                    at,
-                    r.id.span(),
-                    format!("role `{id}` is declared twice"),
-                    None,
-                );
-                continue;
-            }
+            };
             let Some(title) = self.required_line(at, &r.title, "roles.title") else {
                 continue;
             };
             let description = self.opt_line(at, &r.description, "roles.description");
             roles.push(Role {
-                id: RoleId(id.clone()),
+                id: RoleId(id),
                 title,
                 description,
             });
         }
         let mut rules: Vec<Rule> = Vec::new();
         for r in &file.rules {
-            let id = r.id.get_ref();
-            if let Err((reason, suggestion)) = check_stem(id) {
-                self.error(
-                    at,
-                    r.id.span(),
-                    format!("rule id `{id}` is not valid: {reason}"),
-                    suggestion.map(|s| format!("try `{s}`")),
-                );
+            let taken = rules.iter().any(|o| o.id.0 == *r.id.get_ref());
+            let help = "each rule needs its own id: it is the anchor `#rule-<id>`";
+            let Some(id) = self.charter_id(at, &r.id, "rule", taken, Some(help)) else {
                 continue;
-            }
-            if rules.iter().any(|o| o.id.0 == *id) {
-                self.error(
-                    at,
-                    r.id.span(),
-                    format!("rule `{id}` is declared twice"),
-                    Some("each rule needs its own id: it is the anchor `#rule-<id>`".into()),
-                );
-                continue;
-            }
+            };
             let Some(title) = self.required_line(at, &r.title, "rules.title") else {
                 continue;
             };
             let text = self.opt_md(at, &r.text, true);
             rules.push(Rule {
-                id: RuleId(id.clone()),
+                id: RuleId(id),
                 title,
                 text,
             });
