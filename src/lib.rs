@@ -131,13 +131,13 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     let tera = render::compile_templates(&theme, diags);
     report.timings.record("templates", &mut clock);
     report.next_change = next_change(&site, options.now);
-    let Some(tera) = tera else { return report };
+    let Some(mut tera) = tera else { return report };
     if diags.has_errors() {
         return report;
     }
 
     if !options.write {
-        render::render_pages(&plan, &rendered, &theme, &tera, &NullSink, diags);
+        render::render_pages(&plan, &rendered, &theme, &mut tera, &NullSink, diags);
         let strings = &theme.strings;
         let file_errors =
             files::write_files(&plan, &rendered, strings, report.next_change, &NullSink);
@@ -153,7 +153,14 @@ pub fn build(options: &BuildOptions) -> BuildReport {
             return report;
         }
     };
-    render::render_pages(&plan, &rendered, &theme, &tera, &sink as &dyn Sink, diags);
+    render::render_pages(
+        &plan,
+        &rendered,
+        &theme,
+        &mut tera,
+        &sink as &dyn Sink,
+        diags,
+    );
     let file_errors = files::write_files(
         &plan,
         &rendered,
