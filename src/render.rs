@@ -27,6 +27,19 @@ use crate::plan::{
 use crate::theme::Theme;
 use crate::urls::paths;
 
+/// The navigation's sections below the home page, in order (`site.nav`).
+const NAV_SECTIONS: [&str; 9] = [
+    "manifesto/",
+    "rules/",
+    "join/",
+    "events/",
+    "talks/",
+    "speakers/",
+    "members/",
+    "chapters/",
+    "search/",
+];
+
 /// How many talks and posts the home page shows.
 const HOME_LIST_LENGTH: usize = 6;
 
@@ -465,26 +478,24 @@ fn globals(plan: &Plan<'_>, theme: &Theme) -> Context {
     let t = |k: &str| Value::from(strings.get(k).map_or("", String::as_str));
     let item = |key: &str, path: &str| obj([("title", t(key)), ("url", urls.path(path).into())]);
 
-    let mut nav = vec![
-        item("nav_home", ""),
-        item("nav_manifesto", "manifesto/"),
-        item("nav_rules", "rules/"),
-    ];
-    if site.charter.membership.is_some() {
-        nav.push(item("nav_join", "join/"));
-    }
-    for (key, path) in [
-        ("nav_events", "events/"),
-        ("nav_talks", "talks/"),
-        ("nav_speakers", "speakers/"),
-        ("nav_members", "members/"),
-        ("nav_chapters", "chapters/"),
-        ("nav_search", "search/"),
-    ] {
-        nav.push(item(key, path));
+    let mut nav = vec![item("nav_home", "")];
+    for path in NAV_SECTIONS {
+        if path == "join/" && site.charter.membership.is_none() {
+            continue;
+        }
+        nav.push(item(&format!("nav_{}", path.trim_end_matches('/')), path));
     }
     let site_value = obj([
         ("title", text(site.title())),
+        (
+            "initial",
+            site.title()
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default()
+                .into(),
+        ),
         ("name", text(&site.charter.name)),
         ("tagline", opt(site.charter.tagline.as_ref())),
         ("language", text(site.config.language.code())),
@@ -1388,7 +1399,14 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
             site_description(),
         ),
     };
-    ctx.insert_value("page_url", s.url(&page.url_path).into());
+    let page_url = s.url(&page.url_path);
+    // The navigation item this page lies under (`/events/` for an event), if any.
+    let nav_active = NAV_SECTIONS
+        .iter()
+        .find(|section| page.url_path.starts_with(*section))
+        .map_or(String::new(), |section| s.url(section));
+    ctx.insert_value("nav_active", nav_active.into());
+    ctx.insert_value("page_url", page_url.into());
     ctx.insert_value(
         "canonical_url",
         site.config.urls.absolute(&page.url_path).into(),
