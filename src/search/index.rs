@@ -29,12 +29,14 @@ use crate::output::Sink;
 
 /// Longer posting lists go to a file of their own.
 pub const INLINE_POSTINGS: usize = 512;
-/// Term and document shards aim at about this many bytes each.
+/// Term and document shards aim at about this many bytes each: a query fetches one term
+/// shard per word and one document shard per result shown, and each file costs the
+/// build a file creation.
 const TERM_SHARD_BYTES: usize = 8 * 1024;
-const DOC_SHARD_BYTES: usize = 8 * 1024;
+const DOC_SHARD_BYTES: usize = 12 * 1024;
 const MAX_SHARDS: usize = 4096;
 /// Characters of a document's text kept for snippets.
-const SNIPPET_CHARS: usize = 800;
+const SNIPPET_CHARS: usize = 600;
 /// Weight of a term in a title, added to its occurrences (at most [`MAX_OCCURRENCES`]).
 const TITLE_WEIGHT: u32 = 8;
 const MAX_OCCURRENCES: u32 = 23;
@@ -104,7 +106,8 @@ fn chunk_postings(first: u32, docs: &[Document]) -> TermMap {
         body.feed(&doc.text);
         title.feed(&doc.title);
         // Occurrences in the text, and whether the word is in the title.
-        let mut weights: FxHashMap<&str, (u32, bool)> = FxHashMap::default();
+        let mut weights: FxHashMap<&str, (u32, bool)> =
+            FxHashMap::with_capacity_and_hasher(256, Default::default());
         for term in body.terms() {
             weights.entry(term).or_default().0 += 1;
         }
@@ -141,13 +144,9 @@ pub fn shard_of(term: &str, shards: usize) -> usize {
     hash as usize % shards
 }
 
-/// How many shards `bytes` of data need at `per_shard` each: a power of two.
+/// How many shards `bytes` of data need at `per_shard` each.
 fn shard_count(bytes: usize, per_shard: usize) -> usize {
-    bytes
-        .div_ceil(per_shard)
-        .max(1)
-        .next_power_of_two()
-        .min(MAX_SHARDS)
+    bytes.div_ceil(per_shard).clamp(1, MAX_SHARDS)
 }
 
 /// Appends `text` as a JSON string.
@@ -319,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn shard_counts_are_powers_of_two() {
+    fn shard_counts_follow_the_data() {
         assert_eq!(shard_count(0, 8192), 1);
         assert_eq!(shard_count(8193, 8192), 2);
         assert_eq!(shard_count(100 << 20, 8192), 4096);

@@ -27,7 +27,11 @@ pub const INDEX_DIR: &str = "search/index/";
 
 /// Starts loading the Chinese dictionary on a thread of its own, so that it is ready
 /// when the index is built (its cost then hides behind the stages before).
+/// `SHEQUN_SEARCH_PRELOAD=0` turns this off, for `bench/search.py` to time the load.
 pub fn prepare() {
+    if std::env::var_os("SHEQUN_SEARCH_PRELOAD").is_some_and(|v| v == "0") {
+        return;
+    }
     std::thread::spawn(|| {
         words::jieba();
         words::simplified('国');
