@@ -25,19 +25,6 @@ pub use words::{is_han, stem};
 /// it; nothing else writes there.
 pub const INDEX_DIR: &str = "search/index/";
 
-/// Starts loading the Chinese dictionary on a thread of its own, so that it is ready
-/// when the index is built (its cost then hides behind the stages before).
-/// `SHEQUN_SEARCH_PRELOAD=0` turns this off, for `bench/search.py` to time the load.
-pub fn prepare() {
-    if std::env::var_os("SHEQUN_SEARCH_PRELOAD").is_some_and(|v| v == "0") {
-        return;
-    }
-    std::thread::spawn(|| {
-        words::jieba();
-        words::simplified('国');
-    });
-}
-
 /// What [`write_index`] did.
 #[derive(Debug, Default)]
 pub struct Written {
@@ -46,7 +33,13 @@ pub struct Written {
     pub errors: Vec<String>,
 }
 
-/// Builds the index of the plan and writes it.
+/// Builds the index of the plan and writes it. The Chinese dictionary (about 0.1 s to
+/// load, once per process) loads on one core while the documents are read on the other:
+/// loaded any earlier, its memory would add to the peak of the render stage.
 pub fn write_index(plan: &Plan<'_>, md: &[Rendered], sink: &dyn Sink) -> Written {
-    index::write_index_files(&documents(plan, md), sink)
+    let (docs, _) = rayon::join(
+        || documents(plan, md),
+        || (words::jieba(), words::simplified('国')),
+    );
+    index::write_index_files(&docs, sink)
 }

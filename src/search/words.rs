@@ -77,8 +77,8 @@ pub fn t2s_pairs() -> String {
     pairs
 }
 
-/// The segmenter, made on first use (about 0.1 s): a site without Chinese text never
-/// pays for it, and `serve` pays once. [`prepare`] starts it early on a thread.
+/// The segmenter, made on first use (about 0.1 s and 45 MiB), once per process: `serve`
+/// pays once.
 pub fn jieba() -> &'static Jieba {
     static JIEBA: OnceLock<Jieba> = OnceLock::new();
     JIEBA.get_or_init(Jieba::new)
@@ -89,7 +89,7 @@ pub fn jieba() -> &'static Jieba {
 /// in bytes and whether a `y` replaces the ending.
 fn stem_parts(word: &[u8]) -> (usize, bool) {
     let n = word.len();
-    if n <= 3 || !word.iter().all(|b| b.is_ascii_lowercase()) {
+    if n <= 3 || word[n - 1] != b's' || !word.iter().all(|b| b.is_ascii_lowercase()) {
         return (n, false);
     }
     if word.ends_with(b"ies") && n > 4 {
