@@ -164,6 +164,9 @@ pub fn build(options: &BuildOptions) -> BuildReport {
             return report;
         }
     }
+    if options.write {
+        search::prepare();
+    }
     let files = load::load_site(root, Some(&output), config.theme.as_deref(), diags);
     report.timings.record("load", &mut clock);
 

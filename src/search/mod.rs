@@ -25,6 +25,18 @@ pub use words::{is_han, stem};
 /// it; nothing else writes there.
 pub const INDEX_DIR: &str = "search/index/";
 
+/// Starts loading the Chinese dictionary (about 0.1 s of one core and 45 MiB, once per
+/// process) on a thread of its own, so that it is ready when the index is built: the
+/// stages before leave a core free often enough, and the memory it takes is below the
+/// index's own peak. `SHEQUN_SEARCH_PRELOAD=0` leaves the load to [`write_index`], for
+/// `bench/search.py` to measure the index's whole cost.
+pub fn prepare() {
+    if std::env::var_os("SHEQUN_SEARCH_PRELOAD").is_some_and(|v| v == "0") {
+        return;
+    }
+    std::thread::spawn(|| (words::jieba(), words::simplified('国')));
+}
+
 /// What [`write_index`] did.
 #[derive(Debug, Default)]
 pub struct Written {
@@ -33,9 +45,8 @@ pub struct Written {
     pub errors: Vec<String>,
 }
 
-/// Builds the index of the plan and writes it. The Chinese dictionary (about 0.1 s to
-/// load, once per process) loads on one core while the documents are read on the other:
-/// loaded any earlier, its memory would add to the peak of the render stage.
+/// Builds the index of the plan and writes it. When [`prepare`] has not loaded the
+/// dictionary yet, it loads on one core while the documents are read on the other.
 pub fn write_index(plan: &Plan<'_>, md: &[Rendered], sink: &dyn Sink) -> Written {
     let (docs, _) = rayon::join(
         || documents(plan, md),
