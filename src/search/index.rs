@@ -96,37 +96,58 @@ impl Postings {
 
 type TermMap = FxHashMap<Box<str>, Postings>;
 
-/// The postings of the documents `first..`, one map per chunk.
+/// The postings of the documents `first..`, one map per chunk. Terms get a number the
+/// first time the chunk meets them, so each word of the text costs one hash lookup.
 fn chunk_postings(first: u32, docs: &[Document]) -> TermMap {
-    let mut map = TermMap::default();
+    let mut ids: FxHashMap<Box<str>, u32> = FxHashMap::default();
+    let mut lists: Vec<Option<Postings>> = Vec::new();
+    // By term number: occurrences in the document's text, and whether it is in the title.
+    let mut counts: Vec<(u32, bool)> = Vec::new();
+    let mut touched: Vec<u32> = Vec::new();
     let mut body = Splitter::default();
     let mut title = Splitter::default();
+    let mut number = |term: &str, counts: &mut Vec<(u32, bool)>, touched: &mut Vec<u32>| {
+        let id = match ids.get(term) {
+            Some(id) => *id,
+            None => {
+                let id = counts.len() as u32;
+                ids.insert(term.into(), id);
+                counts.push((0, false));
+                id
+            }
+        };
+        if counts[id as usize] == (0, false) {
+            touched.push(id);
+        }
+        id as usize
+    };
     for (i, doc) in docs.iter().enumerate() {
-        let id = first + i as u32;
+        let doc_id = first + i as u32;
         body.feed(&doc.text);
         title.feed(&doc.title);
-        // Occurrences in the text, and whether the word is in the title.
-        let mut weights: FxHashMap<&str, (u32, bool)> =
-            FxHashMap::with_capacity_and_hasher(256, Default::default());
         for term in body.terms() {
-            weights.entry(term).or_default().0 += 1;
+            let id = number(term, &mut counts, &mut touched);
+            counts[id].0 += 1;
         }
         for term in title.terms() {
-            weights.entry(term).or_default().1 = true;
+            let id = number(term, &mut counts, &mut touched);
+            counts[id].1 = true;
         }
-        for (term, (occurrences, in_title)) in weights {
+        lists.resize_with(counts.len(), || None);
+        for id in touched.drain(..) {
+            let (occurrences, in_title) = std::mem::take(&mut counts[id as usize]);
             let weight = occurrences.min(MAX_OCCURRENCES) + if in_title { TITLE_WEIGHT } else { 0 };
-            match map.get_mut(term) {
-                Some(p) => p.push(id, weight),
-                None => {
-                    map.insert(term.into(), Postings::new(id, weight));
-                }
+            match &mut lists[id as usize] {
+                Some(p) => p.push(doc_id, weight),
+                none => *none = Some(Postings::new(doc_id, weight)),
             }
         }
         body.clear();
         title.clear();
     }
-    map
+    ids.into_iter()
+        .filter_map(|(term, id)| Some((term, lists[id as usize].take()?)))
+        .collect()
 }
 
 /// The shard of a term: FNV-1a of its first character when that is a Han character,
