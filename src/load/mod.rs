@@ -63,6 +63,10 @@ pub struct SiteFiles {
     pub theme_templates: Vec<(String, SourceRef)>,
     pub theme_static: Vec<AssetFile>,
     pub theme_i18n: Vec<(String, SourceRef)>,
+    /// Record files and content pages that exist but could not be read (their error is
+    /// reported already), by path relative to the site: naming them elsewhere is not a
+    /// second error.
+    pub unreadable: Vec<String>,
 }
 
 /// Reads one required or optional text file of the site.
@@ -270,8 +274,13 @@ fn site_relative(root: &Path, p: &Path) -> String {
         .unwrap_or_else(|| p.to_string_lossy().replace('\\', "/"))
 }
 
-/// Reads the files of `found` as text, in parallel, keeping their order.
-fn read_all(found: &[Found], diags: &mut Diagnostics) -> Vec<Option<SourceRef>> {
+/// Reads the files of `found` as text, in parallel, keeping their order. The paths of
+/// files that cannot be read go to `unreadable`.
+fn read_all(
+    found: &[Found],
+    unreadable: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> Vec<Option<SourceRef>> {
     let results: Vec<Result<SourceRef, Diagnostic>> = found
         .par_iter()
         .map(|f| {
@@ -284,10 +293,12 @@ fn read_all(found: &[Found], diags: &mut Diagnostics) -> Vec<Option<SourceRef>> 
         .collect();
     results
         .into_iter()
-        .map(|r| match r {
+        .zip(found)
+        .map(|(r, f)| match r {
             Ok(s) => Some(s),
             Err(d) => {
                 diags.push(d);
+                unreadable.push(f.site_rel.clone());
                 None
             }
         })
@@ -330,7 +341,7 @@ pub fn load_site(
         let (records, others): (Vec<Found>, Vec<Found>) = found
             .into_iter()
             .partition(|f| f.rel_in_folder.ends_with(".toml"));
-        let texts = read_all(&records, diags);
+        let texts = read_all(&records, &mut files.unreadable, diags);
         let sources: Vec<RecordSource> = records
             .iter()
             .zip(texts)
@@ -354,7 +365,10 @@ pub fn load_site(
     let (pages, others): (Vec<Found>, Vec<Found>) = content
         .into_iter()
         .partition(|f| f.rel_in_folder.ends_with(".md"));
-    files.content = read_all(&pages, diags).into_iter().flatten().collect();
+    files.content = read_all(&pages, &mut files.unreadable, diags)
+        .into_iter()
+        .flatten()
+        .collect();
     files.content_assets = assets(others, "");
     files.static_files = assets(walk(root, "static", usize::MAX, output, diags), "");
     let templates = walk(root, "templates", usize::MAX, output, diags);
@@ -391,7 +405,8 @@ pub fn load_site(
 }
 
 fn named_texts(found: &[Found], diags: &mut Diagnostics) -> Vec<(String, SourceRef)> {
-    let texts = read_all(found, diags);
+    // Templates and UI strings are not named by id, so their paths are not kept.
+    let texts = read_all(found, &mut Vec::new(), diags);
     found
         .iter()
         .zip(texts)

@@ -30,28 +30,187 @@ pub fn parse<T: DeserializeOwned>(
         );
         return None;
     }
-    let deserializer = match toml::de::Deserializer::parse(text) {
-        Ok(d) => d,
+    let mut table = match toml::de::DeTable::parse(text) {
+        Ok(t) => t,
         Err(e) => {
             diags.push(toml_error(source, range.start, &e, what));
             return None;
         }
     };
+    // serde stops at the first value of the wrong type. To report every problem in one
+    // run, the offending value is replaced by one of the expected type (or taken out)
+    // and the document read again, a few times.
     let mut unknown: Vec<Vec<String>> = Vec::new();
-    let result: Result<T, _> = serde_ignored::deserialize(deserializer, |path| {
-        unknown.push(path_segments(&path));
-    });
-    let mut ok = true;
-    if !unknown.is_empty() {
-        ok = false;
-        report_unknown_keys(source, range.start, text, &unknown, what, diags);
+    let mut errors: Vec<toml::de::Error> = Vec::new();
+    let mut removed: Vec<String> = Vec::new();
+    let mut value = None;
+    for _ in 0..MAX_TYPE_ERRORS {
+        let deserializer = toml::de::Deserializer::from(table.clone());
+        let result: Result<T, _> = serde_ignored::deserialize(deserializer, |path| {
+            let path = path_segments(&path);
+            if !unknown.contains(&path) {
+                unknown.push(path);
+            }
+        });
+        match result {
+            Ok(v) => {
+                value = Some(v);
+                break;
+            }
+            Err(e) => {
+                // A required key taken out after its own error is not missing twice.
+                let message = plain_toml_message(e.message());
+                if removed
+                    .iter()
+                    .any(|k| message == format!("missing required key `{k}`"))
+                {
+                    break;
+                }
+                let span = e.span();
+                let stand_in = stand_in(e.message());
+                errors.push(e);
+                match span.and_then(|span| replace_value_at(table.get_mut(), &span, stand_in)) {
+                    // Only a key taken out (no stand-in) can go missing.
+                    Some(key) if stand_in.is_none() => removed.push(key),
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
     }
-    match result {
-        Ok(value) if ok => Some(value),
-        Ok(_) => None,
-        Err(e) => {
-            diags.push(toml_error(source, range.start, &e, what));
-            None
+    let suggested = if unknown.is_empty() {
+        Vec::new()
+    } else {
+        report_unknown_keys(source, range.start, table.get_ref(), &unknown, what, diags)
+    };
+    for e in &errors {
+        // `nam = "x"`: the unknown key's "did you mean `name`" says it all.
+        let message = plain_toml_message(e.message());
+        if suggested
+            .iter()
+            .any(|k| message == format!("missing required key `{k}`"))
+        {
+            continue;
+        }
+        diags.push(toml_error(source, range.start, e, what));
+    }
+    if unknown.is_empty() && errors.is_empty() {
+        value
+    } else {
+        None
+    }
+}
+
+/// How many values of the wrong type one document reports before giving up.
+const MAX_TYPE_ERRORS: usize = 20;
+
+/// A value of the type a serde message expected, to stand in for the wrong one.
+fn stand_in(message: &str) -> Option<&'static str> {
+    let expected = message.split("expected ").nth(1)?;
+    let text = if expected.starts_with("a string") || expected.starts_with("a character") {
+        "\"\""
+    } else if expected.starts_with(['i', 'u']) || expected.starts_with("an integer") {
+        "0"
+    } else if expected.starts_with("a boolean") {
+        "false"
+    } else if expected.starts_with("a sequence") {
+        "[]"
+    } else if expected.starts_with("a map") || expected.starts_with("struct") {
+        "{}"
+    } else {
+        return None;
+    };
+    Some(text)
+}
+
+/// Replaces the value that the error at `span` is about (an array element or a key's
+/// value) with `stand_in`, or takes it out. Returns the key's name, or `None` when the
+/// span names a whole table without saying what was expected (a missing key), which
+/// changing would not help. Array and table spans do not always cover their contents
+/// (`[[talks]]` spans only its first header), so the search looks inside every one.
+fn replace_value_at<'i>(
+    table: &mut toml::de::DeTable<'i>,
+    span: &Range<usize>,
+    stand_in: Option<&'static str>,
+) -> Option<String> {
+    use std::ops::DerefMut;
+    use toml::de::DeValue;
+    let contains = |outer: &Range<usize>| outer.start <= span.start && span.end <= outer.end;
+    let replacement = stand_in
+        .and_then(|text| DeValue::parse(text).ok())
+        .map(|v| toml::Spanned::new(span.clone(), v.into_inner()));
+    let keys: Vec<_> = table.keys().cloned().collect();
+    for key in keys {
+        let name = key.get_ref().to_string();
+        let Some(value) = table.get_mut(&key) else {
+            continue;
+        };
+        let value_span = value.span();
+        let is_leaf = !matches!(value.get_ref(), DeValue::Table(_) | DeValue::Array(_));
+        if value_span == *span || (is_leaf && contains(&value_span)) {
+            if replacement.is_none() && !is_leaf {
+                return None;
+            }
+            set_or_remove(table, &key, replacement);
+            return Some(name);
+        }
+        match value.get_mut() {
+            DeValue::Table(inner) => {
+                if let Some(found) = replace_value_at(inner, span, stand_in) {
+                    return Some(found);
+                }
+            }
+            DeValue::Array(items) => {
+                for index in 0..items.len() {
+                    let item = &mut items.deref_mut()[index];
+                    let item_span = item.span();
+                    match item.get_mut() {
+                        DeValue::Table(inner) if item_span != *span => {
+                            if let Some(found) = replace_value_at(inner, span, stand_in) {
+                                return Some(found);
+                            }
+                        }
+                        // A whole table with a key missing: nothing to replace.
+                        DeValue::Table(_) if replacement.is_none() => return None,
+                        _ if contains(&item_span) => {
+                            match &replacement {
+                                Some(r) => *item = r.clone(),
+                                None => {
+                                    // A value array, so rebuilding it loses nothing.
+                                    let old = std::mem::replace(items, toml::de::DeArray::new());
+                                    *items = old
+                                        .into_iter()
+                                        .enumerate()
+                                        .filter(|(i, _)| *i != index)
+                                        .map(|(_, v)| v)
+                                        .collect();
+                                }
+                            }
+                            return Some(name);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn set_or_remove<'i>(
+    table: &mut toml::de::DeTable<'i>,
+    key: &toml::Spanned<std::borrow::Cow<'i, str>>,
+    replacement: Option<toml::Spanned<toml::de::DeValue<'i>>>,
+) {
+    match replacement {
+        Some(r) => {
+            if let Some(v) = table.get_mut(key) {
+                *v = r;
+            }
+        }
+        None => {
+            table.remove(key);
         }
     }
 }
@@ -126,21 +285,20 @@ fn path_segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
     segments
 }
 
+/// Reports unknown keys (at most `MAX_UNKNOWN_KEYS`) and returns the keys suggested
+/// for them.
 fn report_unknown_keys(
     source: &Source,
     base: usize,
-    text: &str,
+    table: &toml::de::DeTable<'_>,
     unknown: &[Vec<String>],
     what: &str,
     diags: &mut Diagnostics,
-) {
-    let table = toml::de::DeTable::parse(text).ok();
-    for path in unknown {
+) -> Vec<String> {
+    let mut suggested = Vec::new();
+    for path in unknown.iter().take(MAX_UNKNOWN_KEYS) {
         let key = path.last().cloned().unwrap_or_default();
-        let (span, siblings) = match &table {
-            Some(t) => locate_key(t.get_ref(), path),
-            None => (None, Vec::new()),
-        };
+        let (span, siblings) = locate_key(table, path);
         let span = span.unwrap_or(0..0);
         let where_ = if path.len() > 1 {
             format!(" (in `{}`)", display_parent(path))
@@ -148,13 +306,34 @@ fn report_unknown_keys(
             String::new()
         };
         let help = suggestion(&key, what, path.len(), &siblings);
+        if let Some((_, best)) = &help {
+            suggested.push(best.clone());
+        }
         diags.push(
             Diagnostic::error(format!("unknown key `{key}` in {what}{where_}"))
                 .at(source, base + span.start..base + span.end)
-                .with_help_opt(help),
+                .with_help_opt(help.map(|(text, _)| text)),
         );
     }
+    if unknown.len() > MAX_UNKNOWN_KEYS {
+        let (span, _) = unknown
+            .get(MAX_UNKNOWN_KEYS)
+            .map_or((None, Vec::new()), |p| locate_key(table, p));
+        let span = span.unwrap_or(0..0);
+        diags.push(
+            Diagnostic::error(format!(
+                "{} more unknown keys in {what}",
+                unknown.len() - MAX_UNKNOWN_KEYS
+            ))
+            .at(source, base + span.start..base + span.end)
+            .with_help("free custom data goes under an `[extra]` table"),
+        );
+    }
+    suggested
 }
+
+/// How many unknown keys of one document are reported one by one.
+const MAX_UNKNOWN_KEYS: usize = 20;
 
 fn display_parent(path: &[String]) -> String {
     let mut out = String::new();
@@ -275,7 +454,13 @@ fn known_keys(what: &str) -> &'static [&'static str] {
     }
 }
 
-fn suggestion(key: &str, what: &str, depth: usize, siblings: &[String]) -> Option<String> {
+/// A help text for an unknown key, and the key it suggests, if any.
+fn suggestion(
+    key: &str,
+    what: &str,
+    depth: usize,
+    siblings: &[String],
+) -> Option<(String, String)> {
     let nested: &[&str] = &[
         "title",
         "speakers",
@@ -309,12 +494,15 @@ fn suggestion(key: &str, what: &str, depth: usize, siblings: &[String]) -> Optio
         .filter(|c| !siblings.iter().any(|s| s == c))
         .collect();
     if let Some(best) = closest(key, candidates.iter().copied()) {
-        return Some(format!("did you mean `{best}`?"));
+        return Some((format!("did you mean `{best}`?"), best.to_string()));
     }
     if depth == 1 && !known_keys(what).is_empty() {
-        return Some(format!(
-            "free custom data goes under an `[extra]` table; the keys of {what} are: {}",
-            known_keys(what).join(", ")
+        return Some((
+            format!(
+                "free custom data goes under an `[extra]` table; the keys of {what} are: {}",
+                known_keys(what).join(", ")
+            ),
+            String::new(),
         ));
     }
     None
@@ -377,6 +565,16 @@ pub fn plain_toml_message(message: &str) -> String {
         out = format!("missing required key {rest}");
     }
     out = out.replace("struct ", "").replace("Spanned", "value");
+    // Record shapes are Rust structs (`VenueFile`); a user wrote a table.
+    if let Some(at) = out.find("expected ") {
+        let start = at + "expected ".len();
+        let word_end = out[start..]
+            .find(|c: char| !c.is_alphanumeric())
+            .map_or(out.len(), |i| start + i);
+        if out[start..word_end].starts_with(|c: char| c.is_ascii_uppercase()) {
+            out.replace_range(start..word_end, "a table");
+        }
+    }
     let mut chars = out.chars();
     match chars.next() {
         Some(c) => c.to_lowercase().collect::<String>() + chars.as_str(),
@@ -435,6 +633,36 @@ mod tests {
         let e = errors("name = 3\n");
         assert!(e[0].starts_with("members/a.toml:1:8:"), "{}", e[0]);
         assert!(e[0].contains("expected a string"), "{}", e[0]);
+    }
+
+    #[test]
+    fn every_wrong_type_is_reported_in_one_run() {
+        let e = errors(
+            "name = \"a\"\ncity = 3\n[[talks]]\ntitle = 4\n[[talks]]\ntitel = \"t\"\n[extra]\nx = 1\n",
+        );
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].starts_with("members/a.toml:2:8: `city`"), "{}", e[0]);
+        assert!(e[1].starts_with("members/a.toml:4:9: `title`"), "{}", e[1]);
+        assert!(
+            e[2].starts_with("members/a.toml:6:1: unknown key `titel`"),
+            "{}",
+            e[2]
+        );
+    }
+
+    #[test]
+    fn a_misspelt_required_key_is_one_error() {
+        let e = errors("nam = \"a\"\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("did you mean `name`?"), "{}", e[0]);
+    }
+
+    #[test]
+    fn record_shapes_are_called_tables() {
+        assert_eq!(
+            plain_toml_message("invalid type: integer `3`, expected struct VenueFile"),
+            "invalid type: integer `3`, expected a table"
+        );
     }
 
     #[test]

@@ -52,6 +52,27 @@ pub fn build(
     b.ids.chapters = b.collect_ids(&files.chapters, "chapters");
     b.ids.series = b.collect_ids(&files.series, "series");
     b.ids.events = b.collect_ids(&files.events, "events");
+    // A record that could not be read (not UTF-8, say) exists all the same.
+    for path in &files.unreadable {
+        let Some((folder, stem)) = path.split_once('/') else {
+            continue;
+        };
+        let Some(stem) = stem.strip_suffix(".toml") else {
+            continue;
+        };
+        if check_stem(stem).is_err() {
+            continue;
+        }
+        let ids = match folder {
+            "members" => &mut b.ids.members,
+            "speakers" => &mut b.ids.speakers,
+            "chapters" => &mut b.ids.chapters,
+            "series" => &mut b.ids.series,
+            "events" => &mut b.ids.events,
+            _ => continue,
+        };
+        ids.insert(stem.to_string());
+    }
     for RecordSource { stem, source } in &files.speakers {
         if b.ids.members.contains(stem) {
             b.diags.push(
@@ -93,6 +114,13 @@ pub fn build(
             .iter()
             .filter(|f| !parsed.contains(f.path.as_str()))
             .map(|f| f.path.clone()),
+    );
+    page_keys.extend(
+        files
+            .unreadable
+            .iter()
+            .filter(|p| p.starts_with("content/") && p.ends_with(".md"))
+            .map(|p| p.nfc().collect::<String>()),
     );
     b.ids.pages = page_keys;
     b.ids.left_out_drafts = left_out_drafts.clone();
