@@ -260,10 +260,20 @@ pub fn split_front_matter(
     match frontmatter::split(&source.text) {
         Ok(s) => Some(s),
         Err(SplitError::Missing) => {
+            let first_line = source.text.lines().next().unwrap_or("").trim_end();
+            // Jekyll and Hugo users write YAML between `---` lines.
+            let help = if first_line == "---" {
+                "shequn's front matter is TOML between `+++` lines: replace both `---` lines with `+++` and write keys as `title = \"…\"`"
+            } else {
+                "start the file with a `+++` line, TOML keys such as `title = \"…\"`, and a closing `+++` line"
+            };
             diags.push(
                 Diagnostic::error(format!("missing front matter in {what}"))
-                    .at(source, 0..source.text.find('\n').unwrap_or(source.text.len()).min(3))
-                    .with_help("start the file with a `+++` line, TOML keys such as `title = \"…\"`, and a closing `+++` line"),
+                    .at(
+                        source,
+                        0..source.text.find('\n').unwrap_or(source.text.len()).min(3),
+                    )
+                    .with_help(help),
             );
             None
         }

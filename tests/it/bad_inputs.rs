@@ -942,6 +942,8 @@ macro_rules! corpus_tests {
 corpus_tests! {
     row_01_byte_order_marks => "01-bom",
     row_02_line_ends => "02-line-ends",
+    row_03_front_matter => "03-front-matter",
+    row_04_invalid_utf8 => "04-invalid-utf8",
 }
 
 #[test]
