@@ -519,16 +519,109 @@ fn toml_error(source: &Source, base: usize, error: &toml::de::Error, what: &str)
             message = format!("`{key}`: {message}");
         }
     }
-    let d = Diagnostic::error(format!("{message} in {what}"))
-        .at(source, base + span.start..base + span.end);
-    let help = if message.starts_with("missing field") {
+    let mut start = (base + span.start).min(source.text.len());
+    let mut end = (base + span.end).clamp(start, source.text.len());
+    if message.contains("multi-line") {
+        // The parser stops where the document ends; the mistake is the opening quotes.
+        let before = &source.text[base.min(start)..start];
+        if let Some(open) = before.rfind("\"\"\"").or_else(|| before.rfind("'''")) {
+            start = base + open;
+            end = start + 3;
+        }
+    }
+    let spanned = source.text.get(start..end).unwrap_or("");
+    if message.starts_with("duplicate key") && !spanned.is_empty() {
+        let line_start = source.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        message = if source.text[line_start..start].trim_start().starts_with('[') {
+            format!("table `[{spanned}]` is defined twice")
+        } else {
+            format!("duplicate key `{spanned}`")
+        };
+    }
+    let help = if message.starts_with("missing required key") {
         Some("add the key; see the record's fields in the SPEC".to_string())
-    } else if message.contains("duplicate key") {
+    } else if message.starts_with("duplicate key") {
         Some("each key may appear only once in a table".to_string())
+    } else if message.starts_with("table `[") {
+        Some(
+            "put all the keys of a table under one header; `[[name]]` makes a list of tables"
+                .to_string(),
+        )
     } else {
-        None
+        syntax_help(&source.text, start, &message)
     };
-    d.with_help_opt(help)
+    Diagnostic::error(format!("{message} in {what}"))
+        .at(source, start..end)
+        .with_help_opt(help)
+}
+
+/// A next step for the TOML mistakes people make, typing on a phone or with a Chinese
+/// input method: curly quotes, full-width `＝`, a Windows path in `"…"`, slashes in a
+/// date, spaces in a key.
+fn syntax_help(text: &str, offset: usize, message: &str) -> Option<String> {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line = &text[line_start..line_end];
+    let from_here = &text[offset..line_end];
+    if let Some(c) = line
+        .chars()
+        .find(|c| matches!(c, '“' | '”' | '‘' | '’' | '「' | '」'))
+    {
+        return Some(format!(
+            "`{c}` is a typographic quote: TOML strings use straight quotes, `\"…\"` (phones and word processors replace them)"
+        ));
+    }
+    if let Some(c) = from_here
+        .chars()
+        .next()
+        .filter(|c| ('\u{FF01}'..='\u{FF5E}').contains(c) || matches!(c, '、' | '。'))
+    {
+        let ascii = match c {
+            '、' => ',',
+            '。' => '.',
+            c => char::from_u32(c as u32 - 0xFEE0).unwrap_or('?'),
+        };
+        return Some(format!(
+            "`{c}` is a full-width character from a Chinese input method: use the ASCII `{ascii}`"
+        ));
+    }
+    if message.contains("unicode") || message.contains("escape") {
+        return Some(
+            "in `\"…\"` a `\\` starts an escape: write paths in single quotes ('C:\\Users\\…') or double each `\\`"
+                .to_string(),
+        );
+    }
+    let value = from_here.trim();
+    let looks_like_date = value.len() >= 8
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '/' | '.'))
+        && value.chars().filter(|c| matches!(c, '/' | '.')).count() == 2;
+    if looks_like_date {
+        return Some("write dates as 2026-03-01 (year-month-day, with `-`, no quotes)".to_string());
+    }
+    if message.starts_with("string values must be quoted") && value.is_empty() {
+        return Some("give the key a value, e.g. `city = \"…\"`, or remove the line".to_string());
+    }
+    if message.starts_with("string values must be quoted") {
+        return Some(format!("put the text in quotes: `\"{value}\"`"));
+    }
+    if message.starts_with("key with no value") {
+        let key_part = text[line_start..offset].trim();
+        let rest = text[offset..line_end].trim_start();
+        if !key_part.is_empty() && !key_part.contains('=') && rest.contains('=') {
+            let joined = format!("{key_part}_{}", rest.split('=').next().unwrap_or("").trim())
+                .replace(' ', "_");
+            return Some(format!(
+                "a key cannot contain spaces: write `{joined}`, or quote the key"
+            ));
+        }
+        return Some("write `key = value`".to_string());
+    }
+    if message.contains("multi-line") {
+        return Some("this string is never closed: end it with the same three quotes".to_string());
+    }
+    None
 }
 
 /// The key a value belongs to, read from the value's line: `capacity = "forty"`.

@@ -944,6 +944,7 @@ corpus_tests! {
     row_02_line_ends => "02-line-ends",
     row_03_front_matter => "03-front-matter",
     row_04_invalid_utf8 => "04-invalid-utf8",
+    row_05_malformed_toml => "05-malformed-toml",
 }
 
 #[test]
