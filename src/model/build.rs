@@ -1034,7 +1034,7 @@ impl Builder<'_> {
                 self.error(
                     at,
                     n.span(),
-                    format!("`number` must be a positive whole number, not {v}"),
+                    format!("`number` must be a whole number, 0 or more, not {v}"),
                     None,
                 );
                 None
@@ -1074,7 +1074,7 @@ impl Builder<'_> {
                 self.error(
                     at,
                     c.span(),
-                    format!("`capacity` must be a positive whole number, not {v}"),
+                    format!("`capacity` must be a whole number, 0 or more, not {v}"),
                     None,
                 );
                 None

@@ -945,6 +945,7 @@ corpus_tests! {
     row_03_front_matter => "03-front-matter",
     row_04_invalid_utf8 => "04-invalid-utf8",
     row_05_malformed_toml => "05-malformed-toml",
+    row_06_wrong_values => "06-wrong-values",
 }
 
 #[test]
