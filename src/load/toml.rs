@@ -41,6 +41,8 @@ pub fn parse<T: DeserializeOwned>(
     // run, the offending value is replaced by one of the expected type (or taken out)
     // and the document read again, a few times.
     let mut unknown: Vec<Vec<String>> = Vec::new();
+    // Each attempt meets the same unknown keys again; a file may hold a million.
+    let mut seen: std::collections::HashSet<Vec<String>> = std::collections::HashSet::new();
     let mut errors: Vec<toml::de::Error> = Vec::new();
     let mut removed: Vec<String> = Vec::new();
     let mut value = None;
@@ -48,7 +50,7 @@ pub fn parse<T: DeserializeOwned>(
         let deserializer = toml::de::Deserializer::from(table.clone());
         let result: Result<T, _> = serde_ignored::deserialize(deserializer, |path| {
             let path = path_segments(&path);
-            if !unknown.contains(&path) {
+            if seen.insert(path.clone()) {
                 unknown.push(path);
             }
         });
@@ -215,10 +217,18 @@ fn set_or_remove<'i>(
     }
 }
 
-/// Offset of the first bracket that opens a level deeper than `MAX_NESTING`, counting
-/// brackets and braces outside strings and comments.
+/// Offset of the first bracket, brace or key segment that makes a level deeper than
+/// `MAX_NESTING`: brackets and braces outside strings and comments, plus the dots of a
+/// table header (`[a.b.c]`) and of a dotted key (`a.b.c = 1`), each a table deeper.
+/// The parser has a limit of its own, but this one names the place.
 fn too_deep(text: &str) -> Option<usize> {
     let mut depth = 0usize;
+    let mut header_dots = 0usize;
+    let mut key_dots = 0usize;
+    // In a table header, or in a key (before its `=`).
+    let mut in_header = false;
+    let mut in_key = true;
+    let mut line_is_blank = true;
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut in_comment = false;
@@ -228,6 +238,9 @@ fn too_deep(text: &str) -> Option<usize> {
         if in_comment {
             if b == b'\n' {
                 in_comment = false;
+                line_is_blank = true;
+                in_key = depth == 0;
+                key_dots = 0;
             }
         } else if let Some(q) = quote {
             if b == b'\\' && q == b'"' {
@@ -239,16 +252,39 @@ fn too_deep(text: &str) -> Option<usize> {
             match b {
                 b'#' => in_comment = true,
                 b'"' | b'\'' => quote = Some(b),
+                b'[' if depth == 0 && line_is_blank => {
+                    in_header = true;
+                    header_dots = 0;
+                }
+                b'[' if in_header => {}
                 b'[' | b'{' => {
                     depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some(i);
-                    }
+                    in_key = b == b'{';
+                    key_dots = 0;
                 }
+                b']' if in_header => in_header = false,
                 b']' | b'}' => depth = depth.saturating_sub(1),
-                // Table headers (`[a]`, `[[a]]`) open and close on one line, so a new
-                // line resets nothing; arrays may span lines.
+                b'.' if in_header => header_dots += 1,
+                b'.' if in_key => key_dots += 1,
+                b'=' => in_key = false,
+                b',' => {
+                    in_key = true;
+                    key_dots = 0;
+                }
+                b'\n' => {
+                    in_key = depth == 0;
+                    key_dots = 0;
+                    line_is_blank = true;
+                    i += 1;
+                    continue;
+                }
                 _ => {}
+            }
+            if depth + header_dots + key_dots > MAX_NESTING {
+                return Some(i);
+            }
+            if !b.is_ascii_whitespace() {
+                line_is_blank = false;
             }
         }
         i += 1;
@@ -777,6 +813,40 @@ mod tests {
         );
         let e = errors(&text);
         assert!(e[0].contains("nesting deeper than"), "{}", e[0]);
+    }
+
+    #[test]
+    fn deep_dotted_keys_and_headers_are_refused_where_they_get_too_deep() {
+        let key = vec!["a"; 100_000].join(".");
+        for text in [
+            format!("name = \"a\"\n[extra]\n{key} = 1\n"),
+            format!("name = \"a\"\n[{key}]\n"),
+            format!("name = \"a\"\n[[{key}]]\n"),
+        ] {
+            let e = errors(&text);
+            assert!(e[0].contains("nesting deeper than 64"), "{}", e[0]);
+            assert!(e[0].starts_with("members/a.toml:"), "{}", e[0]);
+            assert!(!e[0].starts_with("members/a.toml:1:1:"), "{}", e[0]);
+        }
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_is_accepted() {
+        let arrays = format!("{}1{}", "[".repeat(64), "]".repeat(64));
+        assert_eq!(
+            errors(&format!("name = \"a\"\n[extra]\nx = {arrays}\n")),
+            Vec::<String>::new()
+        );
+        let floats = format!(
+            "name = \"a\"\n[extra]\nx = [{}]\n",
+            vec!["1.5"; 200].join(", ")
+        );
+        assert_eq!(errors(&floats), Vec::<String>::new());
+        let dotted = vec!["a"; 60].join(".");
+        assert_eq!(
+            errors(&format!("name = \"a\"\n[extra]\n{dotted} = 1\n")),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -275,8 +275,10 @@ fn unescape(text: &str) -> Result<Vec<u8>, String> {
                 chars.next();
                 chars.next();
             }
-            'r' if text[at..].starts_with("repeat{") => {
-                let rest = &text[at + "repeat{".len()..];
+            'r' | 'c' if text[at..].starts_with("repeat{") || text[at..].starts_with("count{") => {
+                // `\count{N}{TEXT}` is `\repeat` with `#` in TEXT replaced by 0, 1, …
+                let word = if e == 'r' { "repeat{" } else { "count{" };
+                let rest = &text[at + word.len()..];
                 let close = rest.find('}').ok_or("unclosed \\repeat{")?;
                 let count: usize = rest[..close].parse().map_err(|_| "bad repeat count")?;
                 let body_start = close + 1;
@@ -299,10 +301,21 @@ fn unescape(text: &str) -> Result<Vec<u8>, String> {
                 }
                 let end = end.ok_or("unclosed \\repeat TEXT")?;
                 let unit = unescape(&body[..end])?;
-                for _ in 0..count {
-                    out.extend_from_slice(&unit);
+                for n in 0..count {
+                    if e == 'c' {
+                        let number = n.to_string();
+                        for &byte in &unit {
+                            if byte == b'#' {
+                                out.extend_from_slice(number.as_bytes());
+                            } else {
+                                out.push(byte);
+                            }
+                        }
+                    } else {
+                        out.extend_from_slice(&unit);
+                    }
                 }
-                let consumed = "repeat{".len() + body_start + 1 + end + 1;
+                let consumed = word.len() + body_start + 1 + end + 1;
                 let target = at + consumed;
                 while chars.peek().is_some_and(|(j, _)| *j < target) {
                     chars.next();
@@ -946,6 +959,7 @@ corpus_tests! {
     row_04_invalid_utf8 => "04-invalid-utf8",
     row_05_malformed_toml => "05-malformed-toml",
     row_06_wrong_values => "06-wrong-values",
+    row_07_huge_toml => "07-huge-toml",
 }
 
 #[test]
@@ -982,5 +996,9 @@ fn corpus_escapes_make_the_intended_bytes() {
     assert_eq!(unescape("a\\x41\\r\\t\\0\\\\").unwrap(), b"aA\r\t\0\\");
     assert_eq!(unescape("\\repeat{3}{[\\}}x").unwrap(), b"[}[}[}x");
     assert_eq!(unescape("\\u{4E2D}").unwrap(), "中".as_bytes());
+    assert_eq!(
+        unescape("\\count{3}{k# = #\\n}").unwrap(),
+        b"k0 = 0\nk1 = 1\nk2 = 2\n"
+    );
     assert_eq!(unescape("end\\\n").unwrap(), b"end");
 }
