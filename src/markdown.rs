@@ -205,6 +205,23 @@ fn render_one(
             Event::Html(html) | Event::InlineHtml(html) if !md.allows_raw_html => {
                 *event = Event::Text(html.clone());
             }
+            // A character reference such as `&#7;` makes a control character that the
+            // file itself may not hold (see `load::text`); it would be invalid in HTML.
+            Event::Text(text) | Event::Code(text)
+                if text.chars().any(crate::load::text::is_forbidden_control) =>
+            {
+                let clean: String = text
+                    .chars()
+                    .map(|c| {
+                        if crate::load::text::is_forbidden_control(c) {
+                            '\u{FFFD}'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                *text = CowStr::from(clean);
+            }
             _ => {}
         }
     }

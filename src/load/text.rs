@@ -61,7 +61,27 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<SourceRef, Diagnostic> {
         )
         .with_help("text files must be UTF-8; save it as UTF-8 or move it to `static/`"));
     }
+    // Control characters are invisible in editors and break feeds, calendars and HTML
+    // (BAD-INPUTS row 9); a file is refused at the first one rather than published.
+    if let Some((at, c)) = text.char_indices().find(|(_, c)| is_forbidden_control(*c)) {
+        return Err(at_byte(
+            path,
+            bytes,
+            at,
+            format!(
+                "the file contains the control character U+{:04X}, invisible in most editors",
+                c as u32
+            ),
+        )
+        .with_help("delete it (it often comes from copying out of a PDF or a terminal)"));
+    }
     Ok(Source::new(path, normalise_line_ends(text)))
+}
+
+/// Characters no text file may hold: C0 and C1 controls but tab, LF and CR, DEL, and the
+/// noncharacters U+FFFE and U+FFFF.
+pub fn is_forbidden_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// A diagnostic at byte `offset` of a file that cannot be decoded: the line is shown
@@ -150,6 +170,15 @@ mod tests {
     fn utf16_bom_is_named() {
         let e = decode("a.md", b"\xFF\xFEa\0").unwrap_err();
         assert!(e.message.contains("UTF-16"), "{}", e.message);
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_are() {
+        let e = decode("a.md", b"+++\ntitle = 1\n+++\nab\x1b[31m").unwrap_err();
+        let l = e.location.unwrap();
+        assert_eq!((l.line, l.column), (4, 3));
+        assert!(e.message.contains("U+001B"), "{}", e.message);
+        assert!(decode("a.md", b"tab\there\r\n").is_ok());
     }
 
     #[test]

@@ -621,6 +621,20 @@ fn syntax_help(text: &str, offset: usize, message: &str) -> Option<String> {
             "`{c}` is a full-width character from a Chinese input method: use the ASCII `{ascii}`"
         ));
     }
+    let escape = text[line_start..offset]
+        .rfind("\\u")
+        .or_else(|| text[line_start..offset].rfind("\\U"))
+        .map(|i| &text[line_start + i + 2..line_end]);
+    let surrogate = escape
+        .and_then(|hex| hex.get(..4))
+        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+        .is_some_and(|code| (0xD800..=0xDFFF).contains(&code));
+    if message.contains("unicode") && surrogate {
+        return Some(
+            "`\\uD800`-`\\uDFFF` are halves of a UTF-16 pair, not characters: write the character itself, or `\\U` and its eight-digit code"
+                .to_string(),
+        );
+    }
     if message.contains("unicode") || message.contains("escape") {
         return Some(
             "in `\"…\"` a `\\` starts an escape: write paths in single quotes ('C:\\Users\\…') or double each `\\`"

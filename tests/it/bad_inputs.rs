@@ -241,9 +241,12 @@ fn parse_corpus(file: &str, text: &str) -> Result<Vec<Case>, String> {
                 let Some((file, text)) = value.split_once(": ") else {
                     return fail(i, "expected `output-has: FILE: text`");
                 };
-                case.output_has.push((file.into(), text.into()));
+                let text = String::from_utf8_lossy(&unescape(text)?).into_owned();
+                case.output_has.push((file.into(), text));
             }
-            "output-lacks" => case.output_lacks.push(value.into()),
+            "output-lacks" => case
+                .output_lacks
+                .push(String::from_utf8_lossy(&unescape(value)?).into_owned()),
             "removed" => case.removed.push(value.into()),
             "unlocated" => case.unlocated = true,
             "not-as-root" => case.not_as_root = true,
@@ -904,7 +907,11 @@ fn run_corpus_file(stem: &str) {
     let mut failures = Vec::new();
     let mut snapshots = String::new();
     for case in &cases {
-        match run_case(case) {
+        let started = Instant::now();
+        let result = run_case(case);
+        // Shown with `--nocapture`, to keep the corpus quick.
+        println!("{:>6.2}s {}", started.elapsed().as_secs_f64(), case.name);
+        match result {
             Ok(Some(stderr)) if case.snapshot => {
                 snapshots.push_str(&format!("=== {}\n{stderr}\n", case.name));
             }
@@ -960,6 +967,8 @@ corpus_tests! {
     row_05_malformed_toml => "05-malformed-toml",
     row_06_wrong_values => "06-wrong-values",
     row_07_huge_toml => "07-huge-toml",
+    row_08_pathological_markdown => "08-pathological-markdown",
+    row_09_control_characters => "09-control-characters",
 }
 
 #[test]
