@@ -139,6 +139,20 @@ fn render_one(
             .into_offset_iter()
             .unzip();
 
+    // Where the text starts in the file: a TOML string's span includes its quotes (and
+    // a multi-line string drops the new line after its opening quotes).
+    let text_start = match &md.owned {
+        None => md.raw_span.start,
+        Some(_) => {
+            let raw = md.source.text.get(md.raw_span.clone()).unwrap_or("");
+            let quotes = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+                3 + usize::from(raw[3..].starts_with('\n'))
+            } else {
+                usize::from(raw.starts_with(['"', '\'']))
+            };
+            md.raw_span.start + quotes
+        }
+    };
     // Where a link target is written in the file: searched for in file order. A
     // reference definition used twice is found again from the start; a target written
     // with entities (`java&#x73;cript:`) is not found at all, and then the link itself
@@ -153,8 +167,8 @@ fn render_one(
                 return start..start + needle.len();
             }
         }
-        let start = (md.raw_span.start + link.start).min(end);
-        start..(md.raw_span.start + link.end).min(end)
+        let start = (text_start + link.start).min(end);
+        start..(text_start + link.end).min(end)
     };
 
     for (event, link) in events.iter_mut().zip(&ranges) {

@@ -73,8 +73,9 @@ struct Case {
     output_dir: Option<String>,
     /// (output file, text) the output must hold after a successful build.
     output_has: Vec<(String, String)>,
-    /// Text no output file may hold.
-    output_lacks: Vec<String>,
+    /// (file name ending, text): no output file whose name ends so may hold the text;
+    /// an empty ending means every file.
+    output_lacks: Vec<(String, String)>,
     /// Paths relative to the temporary folder that the build must remove.
     removed: Vec<String>,
     unlocated: bool,
@@ -244,9 +245,17 @@ fn parse_corpus(file: &str, text: &str) -> Result<Vec<Case>, String> {
                 let text = String::from_utf8_lossy(&unescape(text)?).into_owned();
                 case.output_has.push((file.into(), text));
             }
-            "output-lacks" => case
-                .output_lacks
-                .push(String::from_utf8_lossy(&unescape(value)?).into_owned()),
+            "output-lacks" => case.output_lacks.push((
+                String::new(),
+                String::from_utf8_lossy(&unescape(value)?).into_owned(),
+            )),
+            "lacks-in" => {
+                let Some((ending, text)) = value.split_once(": ") else {
+                    return fail(i, "expected `lacks-in: .html: text`");
+                };
+                let text = String::from_utf8_lossy(&unescape(text)?).into_owned();
+                case.output_lacks.push((ending.into(), text));
+            }
             "removed" => case.removed.push(value.into()),
             "unlocated" => case.unlocated = true,
             "not-as-root" => case.not_as_root = true,
@@ -880,12 +889,18 @@ fn check_runs(case: &Case, site: &Site) -> Result<Option<String>, String> {
             problems.push(format!("output file `{file}` lacks `{text}`"));
         }
     }
-    for text in &case.output_lacks {
-        for (path, entry) in snapshot(&public, &[]) {
+    let output = snapshot(&public, &[]);
+    for (ending, text) in &case.output_lacks {
+        for (path, entry) in &output {
             if let Entry::File { bytes, .. } = entry {
-                if String::from_utf8_lossy(&bytes).contains(text.as_str()) {
-                    let path = String::from_utf8_lossy(&path).into_owned();
-                    problems.push(format!("output file `{path}` holds `{text}`"));
+                let path = String::from_utf8_lossy(path).into_owned();
+                if path.ends_with(ending.as_str())
+                    && String::from_utf8_lossy(bytes).contains(text.as_str())
+                {
+                    problems.push(format!(
+                        "output file `{path}` holds `{}`",
+                        text.escape_debug()
+                    ));
                 }
             }
         }
@@ -969,6 +984,9 @@ corpus_tests! {
     row_07_huge_toml => "07-huge-toml",
     row_08_pathological_markdown => "08-pathological-markdown",
     row_09_control_characters => "09-control-characters",
+    row_10_raw_html => "10-raw-html",
+    row_11_dangerous_urls => "11-dangerous-urls",
+    row_12_context_breaking => "12-context-breaking",
 }
 
 #[test]
