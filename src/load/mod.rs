@@ -15,6 +15,7 @@ pub mod toml;
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceRef};
 
@@ -75,23 +76,33 @@ pub fn read_text(root: &Path, rel: &str) -> Result<Option<SourceRef>, Diagnostic
     match std::fs::symlink_metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Diagnostic::error(format!(
-                "cannot read {rel}: {}",
-                io_reason(&e)
-            )))
+            return Err(
+                Diagnostic::error(format!("cannot read {rel}: {}", io_reason(&e))).in_file(rel),
+            )
         }
         Ok(m) if m.file_type().is_symlink() => {
             check_symlink(root, &path, rel)?;
         }
         Ok(m) if m.is_dir() => {
+            return Err(
+                Diagnostic::error(format!("`{rel}` is a folder, where a file is expected"))
+                    .in_file(rel)
+                    .with_help("remove or rename the folder"),
+            )
+        }
+        // Reading a named pipe would wait for a writer for ever.
+        Ok(m) if !m.is_file() => {
             return Err(Diagnostic::error(format!(
-                "{rel} is a folder, expected a file"
-            )))
+                "`{rel}` is not a regular file (a FIFO, socket or device)"
+            ))
+            .in_file(rel)
+            .with_help("replace it with an ordinary file"))
         }
         Ok(_) => {}
     }
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Diagnostic::error(format!("cannot read {rel}: {}", io_reason(&e))))?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Diagnostic::error(format!("cannot read {rel}: {}", io_reason(&e))).in_file(rel)
+    })?;
     text::decode(rel, &bytes).map(Some)
 }
 
@@ -155,6 +166,13 @@ fn check_symlink(root: &Path, path: &Path, rel: &str) -> Result<PathBuf, Diagnos
         .in_file(rel)
         .with_help("move or copy the folder's files instead"));
     }
+    // A link to a named pipe would block the read.
+    if !resolved.is_file() {
+        return Err(Diagnostic::error(format!(
+            "symbolic link `{rel}` points to something that is not a regular file (`{target}`)"
+        ))
+        .in_file(rel));
+    }
     Ok(resolved)
 }
 
@@ -181,6 +199,7 @@ fn walk(
         return Vec::new();
     }
     let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let walker = walkdir::WalkDir::new(&base)
         .follow_links(false)
         .max_depth(max_depth)
@@ -219,12 +238,48 @@ fn walk(
             .ok()
             .and_then(path_to_slash)
         else {
+            // Shown with U+FFFD for the bytes that are not UTF-8.
+            let shown = entry
+                .path()
+                .strip_prefix(root)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
             diags.push(
-                Diagnostic::error(format!("file name `{site_rel}` is not valid UTF-8"))
-                    .with_help("rename the file using UTF-8 characters"),
+                Diagnostic::error(format!(
+                    "file name `{shown}` is not valid UTF-8 (shown with � for the bad bytes)"
+                ))
+                .in_file(&shown)
+                .with_help("rename the file using UTF-8 characters; it was probably named on a system with another encoding"),
             );
             continue;
         };
+        // macOS may store `café` decomposed (NFD), Linux keeps what it was given: one
+        // name, one URL. Two files that differ only so are a collision.
+        let rel_in_folder: String = rel_in_folder.nfc().collect();
+        let site_rel: String = site_rel.nfc().collect();
+        if entry.file_type().is_dir() {
+            if let Some(kind) = file_kind_expected(folder, &rel_in_folder) {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "`{site_rel}` is a folder, where {kind} file is expected"
+                    ))
+                    .in_file(&site_rel)
+                    .with_help("remove or rename the folder"),
+                );
+            }
+            continue;
+        }
+        if !seen.insert(site_rel.clone()) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "`{site_rel}` is there twice, once with composed and once with decomposed accents (Unicode NFC and NFD): one name, one URL"
+                ))
+                .in_file(&site_rel)
+                .with_help("keep one of the two files; macOS may have made the decomposed copy"),
+            );
+            continue;
+        }
         let file_type = entry.file_type();
         let absolute = if file_type.is_symlink() {
             match check_symlink(root, entry.path(), &site_rel) {
@@ -234,8 +289,6 @@ fn walk(
                     continue;
                 }
             }
-        } else if file_type.is_dir() {
-            continue;
         } else if !file_type.is_file() {
             diags.push(
                 Diagnostic::warning(format!(
@@ -254,6 +307,96 @@ fn walk(
         });
     }
     found
+}
+
+/// A folder named like a record file (`members/x.toml/`) or a page (`content/x.md/`) is
+/// a mistake rather than a section: what kind of file was expected there.
+fn file_kind_expected(folder: &str, rel: &str) -> Option<&'static str> {
+    if RECORD_FOLDERS.contains(&folder) && rel.ends_with(".toml") {
+        Some("a record")
+    } else if folder == "content" && rel.ends_with(".md") {
+        Some("a Markdown")
+    } else {
+        None
+    }
+}
+
+/// Why a file name cannot be used on every system, if it cannot: names Windows refuses
+/// (`con`, `aux.txt`, `lpt1.png`, a `:`, a trailing space or dot). Checked on every OS,
+/// so that a site made on Linux builds on Windows (BAD-INPUTS rows 15 and 24).
+pub fn unportable_name(name: &str) -> Option<String> {
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\\') || c.is_control())
+    {
+        return Some(format!(
+            "it contains `{}`, which Windows does not allow in a file name",
+            c.escape_default()
+        ));
+    }
+    if name.ends_with(' ') || name.ends_with('.') {
+        return Some("it ends with a space or a dot, which Windows drops".into());
+    }
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_ascii_lowercase();
+    if crate::model::ids::WINDOWS_RESERVED.contains(&stem.as_str()) {
+        return Some(format!(
+            "`{stem}` is a reserved device name on Windows, whatever the extension"
+        ));
+    }
+    None
+}
+
+/// Keeps the files whose every path segment works on every system; the others are
+/// errors, with a name to rename them to.
+fn portable(found: Vec<Found>, diags: &mut Diagnostics) -> Vec<Found> {
+    found
+        .into_iter()
+        .filter(|f| {
+            let bad = f
+                .rel_in_folder
+                .split('/')
+                .find_map(|segment| unportable_name(segment).map(|why| (segment, why)));
+            let Some((segment, why)) = bad else {
+                return true;
+            };
+            let suggestion = portable_suggestion(segment);
+            diags.push(
+                Diagnostic::error(format!("file name `{segment}` cannot be used: {why}"))
+                    .in_file(&f.site_rel)
+                    .with_help(format!("rename it, e.g. to `{suggestion}`")),
+            );
+            false
+        })
+        .collect()
+}
+
+/// A name like `segment` that every system accepts.
+fn portable_suggestion(segment: &str) -> String {
+    let mut out: String = segment
+        .chars()
+        .map(|c| {
+            if matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\\') || c.is_control() {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    while out.ends_with(' ') || out.ends_with('.') {
+        out.pop();
+    }
+    if unportable_name(&out).is_some() || out.is_empty() {
+        out = format!("{}-1", out.split('.').next().unwrap_or("file"));
+        if let Some((_, ext)) = segment.split_once('.') {
+            out = format!("{out}.{}", ext.trim_end_matches(['.', ' ']));
+        }
+    }
+    out
 }
 
 fn path_to_slash(p: &Path) -> Option<String> {
@@ -352,7 +495,7 @@ pub fn load_site(
             .collect();
         files
             .record_assets
-            .extend(assets(others, &format!("{folder}/")));
+            .extend(assets(portable(others, diags), &format!("{folder}/")));
         match folder {
             "members" => files.members = sources,
             "speakers" => files.speakers = sources,
@@ -369,9 +512,10 @@ pub fn load_site(
         .into_iter()
         .flatten()
         .collect();
-    files.content_assets = assets(others, "");
-    files.static_files = assets(walk(root, "static", usize::MAX, output, diags), "");
-    let templates = walk(root, "templates", usize::MAX, output, diags);
+    files.content_assets = assets(portable(others, diags), "");
+    let static_files = walk(root, "static", usize::MAX, output, diags);
+    files.static_files = assets(portable(static_files, diags), "");
+    let templates = portable(walk(root, "templates", usize::MAX, output, diags), diags);
     files.templates = named_texts(&templates, diags);
     if let Some(theme) = theme {
         let base = format!("themes/{theme}");
@@ -393,10 +537,8 @@ pub fn load_site(
                 diags,
             );
             files.theme_templates = named_texts(&t, diags);
-            files.theme_static = assets(
-                walk(root, &format!("{base}/static"), usize::MAX, output, diags),
-                "",
-            );
+            let theme_static = walk(root, &format!("{base}/static"), usize::MAX, output, diags);
+            files.theme_static = assets(portable(theme_static, diags), "");
             let i18n = walk(root, &format!("{base}/i18n"), 1, output, diags);
             files.theme_i18n = named_texts(&i18n, diags);
         }

@@ -603,8 +603,20 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            if !out.iter().any(|o| o.slug == slug) {
-                out.push(Tag { name, slug });
+            let folded = |n: &str| n.nfc().flat_map(char::to_lowercase).collect::<String>();
+            match out.iter().find(|o| o.slug == slug) {
+                None => out.push(Tag { name, slug }),
+                // `Rust` and `rust` are one tag; `a b` and `a-b` only share a URL.
+                Some(o) if folded(&o.name) != folded(&name) => {
+                    let first = o.name.clone();
+                    self.error(
+                        at,
+                        t.span(),
+                        format!("tags `{first}` and `{name}` both become the URL `/tags/{slug}/`"),
+                        Some("use one spelling for the tag, or names that differ in letters or digits".into()),
+                    );
+                }
+                Some(_) => {}
             }
         }
         out
@@ -1404,6 +1416,9 @@ impl Builder<'_> {
 pub fn check_path_segment(segment: &str) -> Result<(), String> {
     if segment.is_empty() {
         return Err("is empty".into());
+    }
+    if segment.contains(['/', '\\']) {
+        return Err("is one URL segment: it may not contain `/` or `\\`".into());
     }
     if segment == "." || segment == ".." || segment.ends_with('.') || segment.starts_with('.') {
         return Err("may not start or end with `.`".into());

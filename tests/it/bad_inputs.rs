@@ -773,7 +773,7 @@ fn check_runs(case: &Case, site: &Site) -> Result<Option<String>, String> {
             Cmd::Check => vec!["check".into()],
         };
         args.extend(["--source".into(), root.clone().into_os_string()]);
-        if *cmd == Cmd::Build {
+        if *cmd == Cmd::Build && case.output_dir.as_deref() != Some("-") {
             args.extend(["--output".into(), public.clone().into_os_string()]);
         }
         args.extend(["--now".into(), NOW.into()]);
@@ -987,6 +987,9 @@ corpus_tests! {
     row_10_raw_html => "10-raw-html",
     row_11_dangerous_urls => "11-dangerous-urls",
     row_12_context_breaking => "12-context-breaking",
+    row_13_collisions => "13-collisions",
+    row_14_traversal => "14-traversal",
+    row_15_names => "15-names",
 }
 
 #[test]
