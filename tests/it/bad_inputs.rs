@@ -990,6 +990,9 @@ corpus_tests! {
     row_13_collisions => "13-collisions",
     row_14_traversal => "14-traversal",
     row_15_names => "15-names",
+    row_16_event_times => "16-event-times",
+    row_17_unlisted_members => "17-unlisted-members",
+    row_18_broken_links => "18-broken-links",
 }
 
 #[test]
