@@ -111,7 +111,9 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         .clone()
         .unwrap_or_else(|| root.join(&config.output_dir));
     if options.write {
-        if let Err(d) = output::check_output_folder(root, &output) {
+        if let Err(d) = output::check_output_folder(root, &output)
+            .and_then(|()| Staging::remove_leftovers(&output))
+        {
             diags.push(d);
             return report;
         }

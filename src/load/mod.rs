@@ -128,12 +128,24 @@ pub fn io_reason(e: &std::io::Error) -> String {
 pub fn is_ignored_name(name: &str) -> bool {
     name.starts_with('.')
         || name.starts_with('#')
+        || name.starts_with("~$")
         || name.ends_with('~')
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
         || name == "4913"
         || name == "Thumbs.db"
         || name == "desktop.ini"
         || [
-            ".swp", ".swx", ".swo", ".bck", ".tmp", ".crswap", ".orig", ".rej",
+            ".swp",
+            ".swx",
+            ".swo",
+            ".bck",
+            ".tmp",
+            ".crswap",
+            ".orig",
+            ".rej",
+            ".kate-swp",
+            ".crdownload",
         ]
         .iter()
         .any(|ext| name.ends_with(ext))
@@ -152,6 +164,19 @@ fn check_symlink(root: &Path, path: &Path, rel: &str) -> Result<PathBuf, Diagnos
         .in_file(rel)
     })?;
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let hidden = resolved.strip_prefix(&root).is_ok_and(|inside| {
+        inside
+            .components()
+            .any(|c| c.as_os_str().to_str().is_none_or(is_ignored_name))
+    });
+    if hidden {
+        // `.git/config`, an editor's backup: never content, not through a link either.
+        return Err(Diagnostic::error(format!(
+            "symbolic link `{rel}` points to a hidden or backup file (`{target}`)"
+        ))
+        .in_file(rel)
+        .with_help("shequn never reads hidden files, editor backups or the output folder"));
+    }
     if !resolved.starts_with(&root) {
         return Err(Diagnostic::error(format!(
             "symbolic link `{rel}` points outside the site folder (to `{target}`)"
@@ -175,6 +200,11 @@ fn check_symlink(root: &Path, path: &Path, rel: &str) -> Result<PathBuf, Diagnos
     }
     Ok(resolved)
 }
+
+/// Longest path of a site file, relative to the site, in characters: Windows refuses
+/// paths over 260 characters (without a registry change), and the site folder and the
+/// output folder's name come on top (BAD-INPUTS row 24).
+pub const MAX_PATH_CHARS: usize = 200;
 
 /// One file found by a walk: its path relative to the walked folder and to the site.
 struct Found {
@@ -210,7 +240,8 @@ fn walk(
             let excluded = exclude.is_some_and(|x| e.path() == x);
             !ignored && !excluded
         });
-    for entry in walker {
+    let mut walker = walker;
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -252,6 +283,10 @@ fn walk(
                 .in_file(&shown)
                 .with_help("rename the file using UTF-8 characters; it was probably named on a system with another encoding"),
             );
+            // One error for a folder, not one more for each file in it.
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
             continue;
         };
         // macOS may store `café` decomposed (NFD), Linux keeps what it was given: one
@@ -268,6 +303,17 @@ fn walk(
                     .with_help("remove or rename the folder"),
                 );
             }
+            continue;
+        }
+        let length = site_rel.chars().count();
+        if length > MAX_PATH_CHARS {
+            diags.push(
+                Diagnostic::error(format!(
+                    "the path `{site_rel}` is {length} characters long; the limit is {MAX_PATH_CHARS}"
+                ))
+                .in_file(&site_rel)
+                .with_help("use shorter folder and file names: Windows refuses paths over 260 characters, counting the folders above the site"),
+            );
             continue;
         }
         if !seen.insert(site_rel.clone()) {
@@ -574,6 +620,10 @@ mod tests {
             ".DS_Store",
             "Thumbs.db",
             "a.md.crswap",
+            "a.md___jb_tmp___",
+            "a.md___jb_old___",
+            "~$report.docx",
+            "a.md.kate-swp",
         ] {
             assert!(is_ignored_name(name), "{name}");
         }
