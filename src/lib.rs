@@ -17,6 +17,8 @@ pub mod plan;
 pub mod render;
 pub mod search;
 pub mod serve;
+pub mod template_check;
+pub mod template_error;
 pub mod theme;
 pub mod urls;
 
@@ -111,9 +113,11 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         .clone()
         .unwrap_or_else(|| root.join(&config.output_dir));
     if options.write {
-        if let Err(d) = output::check_output_folder(root, &output)
-            .and_then(|()| Staging::remove_leftovers(&output))
-        {
+        if let Err(d) = output::check_output_folder(root, &output) {
+            diags.push(d);
+            return report;
+        }
+        if let Err(d) = Staging::remove_leftovers(&output) {
             diags.push(d);
             return report;
         }
@@ -130,7 +134,12 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     report.timings.record("plan", &mut clock);
     let rendered = markdown::render_all(&site, diags);
     report.timings.record("markdown", &mut clock);
-    let tera = render::compile_templates(&theme, diags);
+    let tera = template_check::check_before_compile(&theme, diags)
+        .then(|| render::compile_templates(&theme, diags))
+        .flatten();
+    if let Some(tera) = &tera {
+        template_check::check(&theme, tera, diags);
+    }
     report.timings.record("templates", &mut clock);
     report.next_change = next_change(&site, options.now);
     let Some(tera) = tera else { return report };

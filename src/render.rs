@@ -40,12 +40,7 @@ pub fn compile_templates(theme: &Theme, diags: &mut Diagnostics) -> Option<Tera>
     match tera.add_raw_templates(templates) {
         Ok(()) => Some(tera),
         Err(e) => {
-            let (name, message) = tera_error_parts(&e);
-            let d = match name.as_deref().and_then(|n| theme.templates.get(n)) {
-                Some(t) => located_template_error(&t.source, &message, "in the template"),
-                None => Diagnostic::error(format!("template error: {message}")),
-            };
-            diags.push(d);
+            diags.push(crate::template_error::compile_error(&e, theme));
             None
         }
     }
@@ -72,66 +67,6 @@ fn escape_html(input: &str) -> String {
         }
     }
     out
-}
-
-/// The template named in a Tera error and the chain of messages.
-fn tera_error_parts(e: &tera::Error) -> (Option<String>, String) {
-    let mut messages = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        messages.push(s.to_string());
-        source = s.source();
-    }
-    let name = messages.iter().find_map(|m| {
-        let start = m.find('\'')?;
-        let rest = &m[start + 1..];
-        let end = rest.find('\'')?;
-        let candidate = &rest[..end];
-        candidate.ends_with(".html").then(|| candidate.to_string())
-    });
-    (name, messages.join(": "))
-}
-
-/// Points at the line a Tera message names (`--> 3:5`), if it names one.
-fn located_template_error(source: &crate::diag::Source, message: &str, what: &str) -> Diagnostic {
-    let position = message.split("--> ").nth(1).and_then(|rest| {
-        let mut parts = rest
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty());
-        Some((
-            parts.next()?.parse::<usize>().ok()?,
-            parts.next()?.parse::<usize>().ok()?,
-        ))
-    });
-    let first_line = message.lines().next().unwrap_or(message).to_string();
-    let detail: Vec<&str> = message
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.contains("-->") && !l.trim_start().starts_with('|'))
-        .collect();
-    let text = if detail.len() > 1 {
-        detail.join(" ")
-    } else {
-        first_line
-    };
-    let d = Diagnostic::error(format!("{what}: {}", text.trim()));
-    match position {
-        Some((line, col)) => {
-            let offset = source
-                .text
-                .split_inclusive('\n')
-                .take(line.saturating_sub(1))
-                .map(str::len)
-                .sum::<usize>();
-            let line_len = source.line_text(line).len();
-            let col_bytes = source
-                .line_text(line)
-                .char_indices()
-                .nth(col.saturating_sub(1))
-                .map_or(line_len, |(i, _)| i);
-            d.at(source, offset + col_bytes..offset + col_bytes + 1)
-        }
-        None => d.in_file(&source.path),
-    }
 }
 
 #[derive(Serialize)]
@@ -1074,19 +1009,15 @@ pub fn render_pages(
                     .write(&page.file, html.as_bytes())
                     .err()
                     .map(Diagnostic::error),
-                Err(e) => {
-                    let (name, message) = tera_error_parts(&e);
-                    let name = name.unwrap_or(template.clone());
-                    let what = format!("rendering `{}` with `{name}`", page.file);
-                    Some(match theme.templates.get(&name) {
-                        Some(t) => located_template_error(&t.source, &message, &what),
-                        None => Diagnostic::error(format!("{what}: {message}")),
-                    })
-                }
+                Err(e) => Some(crate::template_error::render_error(
+                    &e, &template, &page.file, theme,
+                )),
             }
         })
         .collect();
-    diags.extend(results.into_iter().flatten());
+    diags.extend(crate::template_error::group(
+        results.into_iter().flatten().collect(),
+    ));
 }
 
 #[cfg(test)]
