@@ -406,6 +406,28 @@ mod tests {
     }
 
     #[test]
+    fn control_and_bidi_characters_are_shown_visibly() {
+        let s = Source::new("a.md", "x\u{1b}[31mred \u{202e}evil\n");
+        let d = Diagnostic::error("m").at(&s, 0..1);
+        let shown = d.render();
+        assert!(shown.contains("1 | x␛[31mred �evil\n"), "{shown}");
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{202e}'));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(5_000), "b".repeat(5_000));
+        let s = Source::new("a.md", line.clone());
+        let d = Diagnostic::error("m").at(&s, 5_000..5_001);
+        let shown = d.render();
+        let text_line = shown.lines().nth(2).unwrap();
+        assert!(text_line.chars().count() < 140, "{text_line}");
+        let marker_line = shown.lines().nth(3).unwrap();
+        let marker_at = marker_line.find('^').unwrap();
+        assert_eq!(text_line[..].chars().nth(marker_at), Some('X'), "{shown}");
+    }
+
+    #[test]
     fn closest_suggests_typos_only() {
         assert_eq!(closest("citty", ["city", "name", "chapter"]), Some("city"));
         assert_eq!(
