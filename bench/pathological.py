@@ -50,6 +50,7 @@ KINDS = [
     "<!-- <",
     "[^ at line starts",
     "> 10000 deep",
+    "> 64 deep",
     "footnotes",
     "[ brackets",
     "backtick runs",
@@ -58,9 +59,10 @@ KINDS = [
 
 def body(kind, size):
     """About `size` bytes of the pathological pattern."""
-    if kind == "> 10000 deep":
-        # Paragraphs each quoted 10 000 levels deep.
-        block = ">" * 10000 + " deep\n\n"
+    if kind.startswith("> "):
+        # Paragraphs each quoted that many levels deep (10 000 is refused: the limit is 64).
+        depth = int(kind.split()[1])
+        block = ">" * depth + " deep\n\n"
         return block * max(1, size // len(block))
     parts = []
     total = 0
