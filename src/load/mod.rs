@@ -421,6 +421,24 @@ fn portable(found: Vec<Found>, diags: &mut Diagnostics) -> Vec<Found> {
         .collect()
 }
 
+/// Keeps the files that can be opened; the others are errors now rather than when they
+/// are copied, so that `check`, which copies nothing, finds them too.
+fn readable(found: Vec<Found>, diags: &mut Diagnostics) -> Vec<Found> {
+    found
+        .into_iter()
+        .filter(|f| match std::fs::File::open(&f.absolute) {
+            Ok(_) => true,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(format!("cannot read {}: {}", f.site_rel, io_reason(&e)))
+                        .in_file(&f.site_rel),
+                );
+                false
+            }
+        })
+        .collect()
+}
+
 /// A name like `segment` that every system accepts.
 fn portable_suggestion(segment: &str) -> String {
     let mut out: String = segment
@@ -539,9 +557,10 @@ pub fn load_site(
                 s.map(|source| RecordSource { stem, source })
             })
             .collect();
-        files
-            .record_assets
-            .extend(assets(portable(others, diags), &format!("{folder}/")));
+        files.record_assets.extend(assets(
+            readable(portable(others, diags), diags),
+            &format!("{folder}/"),
+        ));
         match folder {
             "members" => files.members = sources,
             "speakers" => files.speakers = sources,
@@ -558,9 +577,9 @@ pub fn load_site(
         .into_iter()
         .flatten()
         .collect();
-    files.content_assets = assets(portable(others, diags), "");
+    files.content_assets = assets(readable(portable(others, diags), diags), "");
     let static_files = walk(root, "static", usize::MAX, output, diags);
-    files.static_files = assets(portable(static_files, diags), "");
+    files.static_files = assets(readable(portable(static_files, diags), diags), "");
     let templates = portable(walk(root, "templates", usize::MAX, output, diags), diags);
     files.templates = named_texts(&templates, diags);
     if let Some(theme) = theme {
@@ -584,7 +603,7 @@ pub fn load_site(
             );
             files.theme_templates = named_texts(&t, diags);
             let theme_static = walk(root, &format!("{base}/static"), usize::MAX, output, diags);
-            files.theme_static = assets(portable(theme_static, diags), "");
+            files.theme_static = assets(readable(portable(theme_static, diags), diags), "");
             let i18n = walk(root, &format!("{base}/i18n"), 1, output, diags);
             files.theme_i18n = named_texts(&i18n, diags);
         }
