@@ -163,37 +163,38 @@ impl Diagnostic {
             Severity::Error => "",
             Severity::Warning => "warning: ",
         };
+        let message = visible(&self.message);
         match &self.location {
             Some(l) => {
                 let _ = writeln!(
                     out,
                     "{}:{}:{}: {}{}",
-                    l.path, l.line, l.column, prefix, self.message
+                    visible(&l.path),
+                    l.line,
+                    l.column,
+                    prefix,
+                    message
                 );
                 if !l.line_text.is_empty() || l.width > 0 {
                     let number = l.line.to_string();
                     let pad = " ".repeat(number.len());
-                    let shown: String = l
-                        .line_text
-                        .chars()
-                        .map(|c| if c == '\t' { ' ' } else { c })
-                        .collect();
+                    let (shown, column) = shown_line(&l.line_text, l.column);
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{number} | {shown}");
                     // The column counts characters; the marker is placed by display
                     // width, so it sits under the span in a terminal even after Chinese
                     // text, whose characters take two cells.
-                    let before: String = shown.chars().take(l.column.saturating_sub(1)).collect();
+                    let before: String = shown.chars().take(column.saturating_sub(1)).collect();
                     let spanned: String = shown
                         .chars()
-                        .skip(l.column.saturating_sub(1))
+                        .skip(column.saturating_sub(1))
                         .take(l.width.max(1))
                         .collect();
                     let marker_pad = " ".repeat(before.width());
                     let marker = "^".repeat(spanned.width().max(1));
                     let _ = writeln!(out, "{pad} | {marker_pad}{marker}");
                     if let Some(help) = &self.help {
-                        let _ = writeln!(out, "{pad} = help: {help}");
+                        let _ = writeln!(out, "{pad} = help: {}", visible(help));
                     }
                     return out;
                 }
@@ -203,15 +204,69 @@ impl Diagnostic {
                     out,
                     "{}{}",
                     if prefix.is_empty() { "error: " } else { prefix },
-                    self.message
+                    message
                 );
             }
         }
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "  = help: {}", visible(help));
         }
         out
     }
+}
+
+/// Longest line shown under a message, in characters; a longer line (a minified file,
+/// a 10 MB string) is shown as a window around the column.
+const SHOWN_LINE_LIMIT: usize = 120;
+
+/// The line as shown, and the column within what is shown.
+fn shown_line(line: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = visible(line)
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
+    if chars.len() <= SHOWN_LINE_LIMIT {
+        return (chars.into_iter().collect(), column);
+    }
+    let at = column.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(SHOWN_LINE_LIMIT / 2);
+    let end = (start + SHOWN_LINE_LIMIT).min(chars.len());
+    let mut shown = String::new();
+    let mut column = column - start;
+    if start > 0 {
+        shown.push('…');
+        column += 1;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, column)
+}
+
+/// Text from a site file made safe for a terminal: control characters become their
+/// visible Control Pictures (`␛`, `␀`) and invisible format characters (bidirectional
+/// overrides, zero-width spaces) become `�`, one character for one, so columns still
+/// line up. A hostile file cannot move the cursor, colour the terminal or reorder the
+/// text shown around it.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let needs = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if !text.chars().any(needs) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            '\t' => c,
+            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('�'),
+            '\u{7F}' => '\u{2421}',
+            c if needs(c) => '�',
+            c => c,
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// The diagnostics of one run.
@@ -357,6 +412,28 @@ mod tests {
             "{}",
             d.render()
         );
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_visibly() {
+        let s = Source::new("a.md", "x\u{1b}[31mred \u{202e}evil\n");
+        let d = Diagnostic::error("m").at(&s, 0..1);
+        let shown = d.render();
+        assert!(shown.contains("1 | x␛[31mred �evil\n"), "{shown}");
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{202e}'));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(5_000), "b".repeat(5_000));
+        let s = Source::new("a.md", line.clone());
+        let d = Diagnostic::error("m").at(&s, 5_000..5_001);
+        let shown = d.render();
+        let text_line = shown.lines().nth(2).unwrap();
+        assert!(text_line.chars().count() < 140, "{text_line}");
+        let marker_line = shown.lines().nth(3).unwrap();
+        let marker_at = marker_line.find('^').unwrap();
+        assert_eq!(text_line[..].chars().nth(marker_at), Some('X'), "{shown}");
     }
 
     #[test]

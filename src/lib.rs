@@ -17,6 +17,7 @@ pub mod plan;
 pub mod render;
 pub mod search;
 pub mod serve;
+pub mod template_check;
 pub mod theme;
 pub mod urls;
 
@@ -163,6 +164,10 @@ pub fn build(options: &BuildOptions) -> BuildReport {
             diags.push(d);
             return report;
         }
+        if let Err(d) = Staging::remove_leftovers(&output) {
+            diags.push(d);
+            return report;
+        }
     }
     if options.write {
         search::prepare();
@@ -185,7 +190,12 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         || {
             rayon::join(
                 || markdown::render_all(&site, &mut markdown_diags),
-                || render::compile_templates(&theme, &mut template_diags),
+                || {
+                    let checked = template_check::check_before_compile(&theme, &mut template_diags);
+                    checked
+                        .then(|| render::compile_templates(&theme, &mut template_diags))
+                        .flatten()
+                },
             )
         },
     );

@@ -134,10 +134,34 @@ fn render_one(
     let mut diags = Vec::new();
     let mut checks = Vec::new();
     let mut search_from = md.raw_span.start;
-    let (mut events, ranges): (Vec<Event<'_>>, Vec<std::ops::Range<usize>>) =
-        Parser::new_ext(md.text(), options())
-            .into_offset_iter()
-            .unzip();
+
+    // Where the text starts in the file: a TOML string's span includes its quotes (and
+    // a multi-line string drops the new line after its opening quotes).
+    let text_start = match &md.owned {
+        None => md.raw_span.start,
+        Some(_) => {
+            let raw = md.source.text.get(md.raw_span.clone()).unwrap_or("");
+            let quotes = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+                3 + usize::from(raw[3..].starts_with('\n'))
+            } else {
+                usize::from(raw.starts_with(['"', '\'']))
+            };
+            md.raw_span.start + quotes
+        }
+    };
+    if let Some((at, depth)) = too_deeply_nested(md.text()) {
+        // Exact in Markdown files, close in TOML strings with escapes.
+        let start = (text_start + at).min(md.source.text.len());
+        diags.push(
+            Diagnostic::error(format!(
+                "block quotes and lists nested {depth} levels deep; the limit is {MAX_CONTAINER_DEPTH}"
+            ))
+            .at(&md.source, start..start + 1)
+            .with_help("a `>` or a list marker at the start of a line opens a level; remove the extra ones"),
+        );
+        return (Rendered::default(), diags, checks);
+    }
+    let (mut events, ranges) = merged_events(md.text());
 
     // Where a link target is written in the file: searched for in file order. A
     // reference definition used twice is found again from the start; a target written
@@ -153,8 +177,8 @@ fn render_one(
                 return start..start + needle.len();
             }
         }
-        let start = (md.raw_span.start + link.start).min(end);
-        start..(md.raw_span.start + link.end).min(end)
+        let start = (text_start + link.start).min(end);
+        start..(text_start + link.end).min(end)
     };
 
     for (event, link) in events.iter_mut().zip(&ranges) {
@@ -205,6 +229,23 @@ fn render_one(
             Event::Html(html) | Event::InlineHtml(html) if !md.allows_raw_html => {
                 *event = Event::Text(html.clone());
             }
+            // A character reference such as `&#7;` makes a control character that the
+            // file itself may not hold (see `load::text`); it would be invalid in HTML.
+            Event::Text(text) | Event::Code(text)
+                if text.chars().any(crate::load::text::is_forbidden_control) =>
+            {
+                let clean: String = text
+                    .chars()
+                    .map(|c| {
+                        if crate::load::text::is_forbidden_control(c) {
+                            '\u{FFFD}'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                *text = CowStr::from(clean);
+            }
             _ => {}
         }
     }
@@ -223,6 +264,120 @@ fn render_one(
         diags,
         checks,
     )
+}
+
+/// Deepest nesting of block quotes and lists. Each level costs its reader nothing to
+/// write (`>` is one byte) but the parser, the HTML and the browser a node each: 8 MB
+/// of `>` made two gigabytes of events. Real pages stay under ten.
+pub const MAX_CONTAINER_DEPTH: usize = 64;
+
+/// The byte offset of the first line that opens more than `MAX_CONTAINER_DEPTH`
+/// block quotes and list items, and how many it opens.
+fn too_deeply_nested(text: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bytes = line.as_bytes();
+        let mut i = 0;
+        let mut depth = 0;
+        loop {
+            let indent = bytes[i..].iter().take_while(|b| **b == b' ').count();
+            if indent > 3 {
+                break;
+            }
+            i += indent;
+            let marker = match bytes.get(i) {
+                Some(b'>') => 1,
+                Some(b'-' | b'*' | b'+') if matches!(bytes.get(i + 1), Some(b' ' | b'\t')) => 1,
+                Some(b'0'..=b'9') => {
+                    let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+                    let after = bytes.get(i + digits..i + digits + 2);
+                    if digits <= 9 && matches!(after, Some([b'.' | b')', b' ' | b'\t'])) {
+                        digits + 1
+                    } else {
+                        0
+                    }
+                }
+                _ => 0,
+            };
+            if marker == 0 {
+                break;
+            }
+            i += marker;
+            depth += 1;
+            if depth > MAX_CONTAINER_DEPTH {
+                let (start, count) = (offset, depth);
+                // Count the rest of the line's levels for the message.
+                let rest = text[offset + i..]
+                    .split('\n')
+                    .next()
+                    .unwrap_or("")
+                    .matches(['>', '-', '*', '+'])
+                    .count();
+                return Some((start, count + rest));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The parser's events with their byte ranges, adjacent text events merged into one.
+/// The parser splits text at every character that might have opened a link or an
+/// emphasis (`[`, `*`, `<`), so `[](` repeated a million times made three million events
+/// and half a gigabyte; merged, it is one text event per paragraph (BAD-INPUTS row 8).
+fn merged_events(text: &str) -> (Vec<Event<'_>>, Vec<std::ops::Range<usize>>) {
+    let mut events = Vec::new();
+    let mut ranges = Vec::new();
+    let mut run: Option<TextRun<'_>> = None;
+    for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+        match event {
+            Event::Text(t) => match &mut run {
+                Some(r) => {
+                    r.rest
+                        .get_or_insert_with(|| r.first.to_string())
+                        .push_str(&t);
+                    r.range.end = range.end;
+                }
+                None => {
+                    run = Some(TextRun {
+                        first: t,
+                        rest: None,
+                        range,
+                    })
+                }
+            },
+            other => {
+                if let Some(r) = run.take() {
+                    r.push_to(&mut events, &mut ranges);
+                }
+                events.push(other);
+                ranges.push(range);
+            }
+        }
+    }
+    if let Some(r) = run.take() {
+        r.push_to(&mut events, &mut ranges);
+    }
+    (events, ranges)
+}
+
+/// Adjacent text events being merged: the first text, and the whole run once there is
+/// more than one (copied once, not once per event).
+struct TextRun<'a> {
+    first: CowStr<'a>,
+    rest: Option<String>,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> TextRun<'a> {
+    fn push_to(self, events: &mut Vec<Event<'a>>, ranges: &mut Vec<std::ops::Range<usize>>) {
+        let text = match self.rest {
+            Some(joined) => CowStr::from(joined),
+            None => self.first,
+        };
+        events.push(Event::Text(text));
+        ranges.push(self.range);
+    }
 }
 
 enum Resolved {
@@ -548,6 +703,27 @@ mod tests {
         assert_eq!(md("第一行，\n第二行"), "<p>第一行，第二行</p>\n");
         assert_eq!(md("one\ntwo"), "<p>one\ntwo</p>\n");
         assert_eq!(md("中文\nEnglish"), "<p>中文\nEnglish</p>\n");
+    }
+
+    #[test]
+    fn deep_quotes_and_lists_are_refused_at_their_line() {
+        let deep = format!("ok\n\n{} deep\n", ">".repeat(10_000));
+        assert_eq!(too_deeply_nested(&deep), Some((4, 10_000)));
+        assert!(too_deeply_nested(&format!("{}x", "- ".repeat(100))).is_some());
+        assert!(too_deeply_nested(&format!("{}x", "1. ".repeat(100))).is_some());
+        assert_eq!(too_deeply_nested(&format!("{}x\n", "> ".repeat(64))), None);
+        assert_eq!(
+            too_deeply_nested("- a\n  - b\n    * c\n---\n***\n1.5 x\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn adjacent_text_is_one_event() {
+        let (events, ranges) = merged_events("a [b *c");
+        assert_eq!(events.len(), 3, "{events:?}");
+        assert_eq!(events[1], Event::Text(CowStr::from("a [b *c")));
+        assert_eq!(ranges[1], 0..7);
     }
 
     #[test]

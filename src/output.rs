@@ -169,8 +169,9 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Creates the staging folder, removing one that an interrupted build left behind.
-    pub fn begin(output: &Path) -> Result<(Staging, DirSink), Diagnostic> {
+    /// The staging folder and the folder the previous output is moved aside to, beside
+    /// the output folder.
+    fn siblings(output: &Path) -> (PathBuf, String, PathBuf, PathBuf) {
         let output = absolute(output);
         let name = output
             .file_name()
@@ -183,6 +184,32 @@ impl Staging {
             .unwrap_or_else(|| PathBuf::from("."));
         let staging = parent.join(format!(".{name}.shequn-staging"));
         let old = parent.join(format!(".{name}.shequn-old"));
+        (parent, name, staging, old)
+    }
+
+    /// Removes the folders an interrupted build left beside the output folder. Every
+    /// build does it first, also one that then fails on its input, so that a half-written
+    /// site never waits where a deploy could pick it up.
+    pub fn remove_leftovers(output: &Path) -> Result<(), Diagnostic> {
+        let (_, _, staging, old) = Staging::siblings(output);
+        for leftover in [&staging, &old] {
+            if std::fs::symlink_metadata(leftover).is_ok() {
+                std::fs::remove_dir_all(leftover).map_err(|e| {
+                    Diagnostic::error(format!(
+                        "cannot remove the leftover {}: {}",
+                        leftover.display(),
+                        io_reason(&e)
+                    ))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the staging folder, removing one that an interrupted build left behind.
+    pub fn begin(output: &Path) -> Result<(Staging, DirSink), Diagnostic> {
+        let (parent, name, staging, old) = Staging::siblings(output);
+        let output = absolute(output);
         let fail = |what: &str, path: &Path, e: std::io::Error| {
             Diagnostic::error(format!(
                 "cannot {what} {}: {}",
@@ -191,12 +218,7 @@ impl Staging {
             ))
         };
         std::fs::create_dir_all(&parent).map_err(|e| fail("create", &parent, e))?;
-        for leftover in [&staging, &old] {
-            if leftover.exists() {
-                std::fs::remove_dir_all(leftover)
-                    .map_err(|e| fail("remove the leftover", leftover, e))?;
-            }
-        }
+        Staging::remove_leftovers(&output)?;
         std::fs::create_dir(&staging).map_err(|e| fail("create", &staging, e))?;
         let sink = DirSink {
             root: staging.clone(),

@@ -323,6 +323,19 @@ pub fn section_page_path(section_path: &str, number: usize) -> String {
     }
 }
 
+/// Points a collision at the first claimant that is a file of the site (the others are
+/// "the built-in … page"), so that it has a `FILE:LINE:COL` like every error.
+fn located_at_a_source<'s>(
+    diagnostic: Diagnostic,
+    sources: impl IntoIterator<Item = &'s str>,
+) -> Diagnostic {
+    let mut sources = sources.into_iter();
+    match sources.find(|s| !s.starts_with("the ")) {
+        Some(path) => diagnostic.in_file(path),
+        None => diagnostic,
+    }
+}
+
 /// Who claims an output path, for collision messages.
 struct Claims {
     by_key: BTreeMap<String, Vec<(String, String)>>,
@@ -556,8 +569,11 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
                 })
                 .collect();
             diags.push(
-                Diagnostic::error(format!("{} sources claim the output file `{file}`: {}", claimants.len(), sources.join(", ")))
-                    .with_help("URLs that differ only in letter case or Unicode normalisation are the same URL; rename or set `slug` on all but one"),
+                located_at_a_source(
+                    Diagnostic::error(format!("{} sources claim the output file `{file}`: {}", claimants.len(), sources.join(", ")))
+                        .with_help("URLs that differ only in letter case or Unicode normalisation are the same URL; rename or set `slug` on all but one"),
+                    claimants.iter().map(|(_, s)| s.as_str()),
+                ),
             );
         }
     }
@@ -587,12 +603,13 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
         if let Some((_, inner)) = inside {
             let (file, source) = &claimants[0];
             let (inner_file, inner_source) = &inner[0];
-            diags.push(
+            diags.push(located_at_a_source(
                 Diagnostic::error(format!(
                     "{source} writes the file `{file}`, but {inner_source} needs a folder of that name for `{inner_file}`"
                 ))
                 .with_help("rename one of them, or set `slug` on the page"),
-            );
+                [source.as_str(), inner_source.as_str()],
+            ));
         }
     }
 }
@@ -666,7 +683,7 @@ fn check_tag_names(plan: &Plan<'_>, diags: &mut Diagnostics) {
                 .iter()
                 .map(|(name, path)| format!("`{name}` ({path})"))
                 .collect();
-            diags.push(
+            diags.push(located_at_a_source(
                 Diagnostic::error(format!(
                     "tags {} all become the URL `/tags/{slug}/`",
                     list.join(", ")
@@ -674,7 +691,8 @@ fn check_tag_names(plan: &Plan<'_>, diags: &mut Diagnostics) {
                 .with_help(
                     "use one spelling for the tag, or names that differ in letters or digits",
                 ),
-            );
+                variants.values().map(String::as_str),
+            ));
         }
     }
 }

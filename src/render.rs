@@ -52,6 +52,7 @@ pub fn compile_templates(theme: &Theme, diags: &mut Diagnostics) -> Option<Tera>
         .map(|t| (t.name.as_str(), t.source.text.as_str()))
         .collect();
     let mut failed = false;
+    let mut taken_out: Vec<String> = Vec::new();
     // Tera stops at the first template that does not parse: take it out and try again,
     // so that one run names every broken template (bounded by the number of templates).
     loop {
@@ -61,7 +62,20 @@ pub fn compile_templates(theme: &Theme, diags: &mut Diagnostics) -> Option<Tera>
             Ok(()) => return None,
             Err(e) => {
                 failed = true;
-                let broken = template_error(theme, &e, "in the template", None, diags);
+                let mut found = Diagnostics::default();
+                let broken = template_error(theme, &e, "in the template", None, &mut found);
+                // A template that extends or includes one taken out is not broken itself.
+                let follows = |d: &Diagnostic| {
+                    taken_out.iter().any(|t| {
+                        d.message.contains(&format!("`{t}`"))
+                            && (d.message.contains("which does not exist")
+                                || d.message.contains("unknown template"))
+                    })
+                };
+                if !found.items().iter().all(follows) {
+                    diags.extend(found.items().iter().cloned());
+                }
+                taken_out.extend(broken.clone());
                 let before = templates.len();
                 templates.retain(|(name, _)| Some(*name) != broken.as_deref());
                 if templates.len() == before {

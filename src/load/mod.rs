@@ -15,6 +15,7 @@ pub mod toml;
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceRef};
 
@@ -63,6 +64,10 @@ pub struct SiteFiles {
     pub theme_templates: Vec<(String, SourceRef)>,
     pub theme_static: Vec<AssetFile>,
     pub theme_i18n: Vec<(String, SourceRef)>,
+    /// Record files and content pages that exist but could not be read (their error is
+    /// reported already), by path relative to the site: naming them elsewhere is not a
+    /// second error.
+    pub unreadable: Vec<String>,
 }
 
 /// Reads one required or optional text file of the site.
@@ -71,23 +76,33 @@ pub fn read_text(root: &Path, rel: &str) -> Result<Option<SourceRef>, Diagnostic
     match std::fs::symlink_metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Diagnostic::error(format!(
-                "cannot read {rel}: {}",
-                io_reason(&e)
-            )))
+            return Err(
+                Diagnostic::error(format!("cannot read {rel}: {}", io_reason(&e))).in_file(rel),
+            )
         }
         Ok(m) if m.file_type().is_symlink() => {
             check_symlink(root, &path, rel)?;
         }
         Ok(m) if m.is_dir() => {
+            return Err(
+                Diagnostic::error(format!("`{rel}` is a folder, where a file is expected"))
+                    .in_file(rel)
+                    .with_help("remove or rename the folder"),
+            )
+        }
+        // Reading a named pipe would wait for a writer for ever.
+        Ok(m) if !m.is_file() => {
             return Err(Diagnostic::error(format!(
-                "{rel} is a folder, expected a file"
-            )))
+                "`{rel}` is not a regular file (a FIFO, socket or device)"
+            ))
+            .in_file(rel)
+            .with_help("replace it with an ordinary file"))
         }
         Ok(_) => {}
     }
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Diagnostic::error(format!("cannot read {rel}: {}", io_reason(&e))))?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Diagnostic::error(format!("cannot read {rel}: {}", io_reason(&e))).in_file(rel)
+    })?;
     text::decode(rel, &bytes).map(Some)
 }
 
@@ -113,12 +128,24 @@ pub fn io_reason(e: &std::io::Error) -> String {
 pub fn is_ignored_name(name: &str) -> bool {
     name.starts_with('.')
         || name.starts_with('#')
+        || name.starts_with("~$")
         || name.ends_with('~')
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
         || name == "4913"
         || name == "Thumbs.db"
         || name == "desktop.ini"
         || [
-            ".swp", ".swx", ".swo", ".bck", ".tmp", ".crswap", ".orig", ".rej",
+            ".swp",
+            ".swx",
+            ".swo",
+            ".bck",
+            ".tmp",
+            ".crswap",
+            ".orig",
+            ".rej",
+            ".kate-swp",
+            ".crdownload",
         ]
         .iter()
         .any(|ext| name.ends_with(ext))
@@ -137,6 +164,19 @@ fn check_symlink(root: &Path, path: &Path, rel: &str) -> Result<PathBuf, Diagnos
         .in_file(rel)
     })?;
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let hidden = resolved.strip_prefix(&root).is_ok_and(|inside| {
+        inside
+            .components()
+            .any(|c| c.as_os_str().to_str().is_none_or(is_ignored_name))
+    });
+    if hidden {
+        // `.git/config`, an editor's backup: never content, not through a link either.
+        return Err(Diagnostic::error(format!(
+            "symbolic link `{rel}` points to a hidden or backup file (`{target}`)"
+        ))
+        .in_file(rel)
+        .with_help("shequn never reads hidden files, editor backups or the output folder"));
+    }
     if !resolved.starts_with(&root) {
         return Err(Diagnostic::error(format!(
             "symbolic link `{rel}` points outside the site folder (to `{target}`)"
@@ -151,8 +191,20 @@ fn check_symlink(root: &Path, path: &Path, rel: &str) -> Result<PathBuf, Diagnos
         .in_file(rel)
         .with_help("move or copy the folder's files instead"));
     }
+    // A link to a named pipe would block the read.
+    if !resolved.is_file() {
+        return Err(Diagnostic::error(format!(
+            "symbolic link `{rel}` points to something that is not a regular file (`{target}`)"
+        ))
+        .in_file(rel));
+    }
     Ok(resolved)
 }
+
+/// Longest path of a site file, relative to the site, in characters: Windows refuses
+/// paths over 260 characters (without a registry change), and the site folder and the
+/// output folder's name come on top (BAD-INPUTS row 24).
+pub const MAX_PATH_CHARS: usize = 200;
 
 /// One file found by a walk: its path relative to the walked folder and to the site.
 struct Found {
@@ -177,6 +229,7 @@ fn walk(
         return Vec::new();
     }
     let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let walker = walkdir::WalkDir::new(&base)
         .follow_links(false)
         .max_depth(max_depth)
@@ -187,7 +240,8 @@ fn walk(
             let excluded = exclude.is_some_and(|x| e.path() == x);
             !ignored && !excluded
         });
-    for entry in walker {
+    let mut walker = walker;
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -215,12 +269,63 @@ fn walk(
             .ok()
             .and_then(path_to_slash)
         else {
+            // Shown with U+FFFD for the bytes that are not UTF-8.
+            let shown = entry
+                .path()
+                .strip_prefix(root)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
             diags.push(
-                Diagnostic::error(format!("file name `{site_rel}` is not valid UTF-8"))
-                    .with_help("rename the file using UTF-8 characters"),
+                Diagnostic::error(format!(
+                    "file name `{shown}` is not valid UTF-8 (shown with � for the bad bytes)"
+                ))
+                .in_file(&shown)
+                .with_help("rename the file using UTF-8 characters; it was probably named on a system with another encoding"),
             );
+            // One error for a folder, not one more for each file in it.
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
             continue;
         };
+        // macOS may store `café` decomposed (NFD), Linux keeps what it was given: one
+        // name, one URL. Two files that differ only so are a collision.
+        let rel_in_folder: String = rel_in_folder.nfc().collect();
+        let site_rel: String = site_rel.nfc().collect();
+        if entry.file_type().is_dir() {
+            if let Some(kind) = file_kind_expected(folder, &rel_in_folder) {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "`{site_rel}` is a folder, where {kind} file is expected"
+                    ))
+                    .in_file(&site_rel)
+                    .with_help("remove or rename the folder"),
+                );
+            }
+            continue;
+        }
+        let length = site_rel.chars().count();
+        if length > MAX_PATH_CHARS {
+            diags.push(
+                Diagnostic::error(format!(
+                    "the path `{site_rel}` is {length} characters long; the limit is {MAX_PATH_CHARS}"
+                ))
+                .in_file(&site_rel)
+                .with_help("use shorter folder and file names: Windows refuses paths over 260 characters, counting the folders above the site"),
+            );
+            continue;
+        }
+        if !seen.insert(site_rel.clone()) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "`{site_rel}` is there twice, once with composed and once with decomposed accents (Unicode NFC and NFD): one name, one URL"
+                ))
+                .in_file(&site_rel)
+                .with_help("keep one of the two files; macOS may have made the decomposed copy"),
+            );
+            continue;
+        }
         let file_type = entry.file_type();
         let absolute = if file_type.is_symlink() {
             match check_symlink(root, entry.path(), &site_rel) {
@@ -230,8 +335,6 @@ fn walk(
                     continue;
                 }
             }
-        } else if file_type.is_dir() {
-            continue;
         } else if !file_type.is_file() {
             diags.push(
                 Diagnostic::warning(format!(
@@ -252,6 +355,114 @@ fn walk(
     found
 }
 
+/// A folder named like a record file (`members/x.toml/`) or a page (`content/x.md/`) is
+/// a mistake rather than a section: what kind of file was expected there.
+fn file_kind_expected(folder: &str, rel: &str) -> Option<&'static str> {
+    if RECORD_FOLDERS.contains(&folder) && rel.ends_with(".toml") {
+        Some("a record")
+    } else if folder == "content" && rel.ends_with(".md") {
+        Some("a Markdown")
+    } else {
+        None
+    }
+}
+
+/// Why a file name cannot be used on every system, if it cannot: names Windows refuses
+/// (`con`, `aux.txt`, `lpt1.png`, a `:`, a trailing space or dot). Checked on every OS,
+/// so that a site made on Linux builds on Windows (BAD-INPUTS rows 15 and 24).
+pub fn unportable_name(name: &str) -> Option<String> {
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\\') || c.is_control())
+    {
+        return Some(format!(
+            "it contains `{}`, which Windows does not allow in a file name",
+            c.escape_default()
+        ));
+    }
+    if name.ends_with(' ') || name.ends_with('.') {
+        return Some("it ends with a space or a dot, which Windows drops".into());
+    }
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_ascii_lowercase();
+    if crate::model::ids::WINDOWS_RESERVED.contains(&stem.as_str()) {
+        return Some(format!(
+            "`{stem}` is a reserved device name on Windows, whatever the extension"
+        ));
+    }
+    None
+}
+
+/// Keeps the files whose every path segment works on every system; the others are
+/// errors, with a name to rename them to.
+fn portable(found: Vec<Found>, diags: &mut Diagnostics) -> Vec<Found> {
+    found
+        .into_iter()
+        .filter(|f| {
+            let bad = f
+                .rel_in_folder
+                .split('/')
+                .find_map(|segment| unportable_name(segment).map(|why| (segment, why)));
+            let Some((segment, why)) = bad else {
+                return true;
+            };
+            let suggestion = portable_suggestion(segment);
+            diags.push(
+                Diagnostic::error(format!("file name `{segment}` cannot be used: {why}"))
+                    .in_file(&f.site_rel)
+                    .with_help(format!("rename it, e.g. to `{suggestion}`")),
+            );
+            false
+        })
+        .collect()
+}
+
+/// Keeps the files that can be opened; the others are errors now rather than when they
+/// are copied, so that `check`, which copies nothing, finds them too.
+fn readable(found: Vec<Found>, diags: &mut Diagnostics) -> Vec<Found> {
+    found
+        .into_iter()
+        .filter(|f| match std::fs::File::open(&f.absolute) {
+            Ok(_) => true,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(format!("cannot read {}: {}", f.site_rel, io_reason(&e)))
+                        .in_file(&f.site_rel),
+                );
+                false
+            }
+        })
+        .collect()
+}
+
+/// A name like `segment` that every system accepts.
+fn portable_suggestion(segment: &str) -> String {
+    let mut out: String = segment
+        .chars()
+        .map(|c| {
+            if matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\\') || c.is_control() {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    while out.ends_with(' ') || out.ends_with('.') {
+        out.pop();
+    }
+    if unportable_name(&out).is_some() || out.is_empty() {
+        out = format!("{}-1", out.split('.').next().unwrap_or("file"));
+        if let Some((_, ext)) = segment.split_once('.') {
+            out = format!("{out}.{}", ext.trim_end_matches(['.', ' ']));
+        }
+    }
+    out
+}
+
 fn path_to_slash(p: &Path) -> Option<String> {
     let mut parts = Vec::new();
     for c in p.components() {
@@ -270,8 +481,13 @@ fn site_relative(root: &Path, p: &Path) -> String {
         .unwrap_or_else(|| p.to_string_lossy().replace('\\', "/"))
 }
 
-/// Reads the files of `found` as text, in parallel, keeping their order.
-fn read_all(found: &[Found], diags: &mut Diagnostics) -> Vec<Option<SourceRef>> {
+/// Reads the files of `found` as text, in parallel, keeping their order. The paths of
+/// files that cannot be read go to `unreadable`.
+fn read_all(
+    found: &[Found],
+    unreadable: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> Vec<Option<SourceRef>> {
     let results: Vec<Result<SourceRef, Diagnostic>> = found
         .par_iter()
         .map(|f| {
@@ -284,10 +500,12 @@ fn read_all(found: &[Found], diags: &mut Diagnostics) -> Vec<Option<SourceRef>> 
         .collect();
     results
         .into_iter()
-        .map(|r| match r {
+        .zip(found)
+        .map(|(r, f)| match r {
             Ok(s) => Some(s),
             Err(d) => {
                 diags.push(d);
+                unreadable.push(f.site_rel.clone());
                 None
             }
         })
@@ -330,7 +548,7 @@ pub fn load_site(
         let (records, others): (Vec<Found>, Vec<Found>) = found
             .into_iter()
             .partition(|f| f.rel_in_folder.ends_with(".toml"));
-        let texts = read_all(&records, diags);
+        let texts = read_all(&records, &mut files.unreadable, diags);
         let sources: Vec<RecordSource> = records
             .iter()
             .zip(texts)
@@ -339,9 +557,10 @@ pub fn load_site(
                 s.map(|source| RecordSource { stem, source })
             })
             .collect();
-        files
-            .record_assets
-            .extend(assets(others, &format!("{folder}/")));
+        files.record_assets.extend(assets(
+            readable(portable(others, diags), diags),
+            &format!("{folder}/"),
+        ));
         match folder {
             "members" => files.members = sources,
             "speakers" => files.speakers = sources,
@@ -354,10 +573,14 @@ pub fn load_site(
     let (pages, others): (Vec<Found>, Vec<Found>) = content
         .into_iter()
         .partition(|f| f.rel_in_folder.ends_with(".md"));
-    files.content = read_all(&pages, diags).into_iter().flatten().collect();
-    files.content_assets = assets(others, "");
-    files.static_files = assets(walk(root, "static", usize::MAX, output, diags), "");
-    let templates = walk(root, "templates", usize::MAX, output, diags);
+    files.content = read_all(&pages, &mut files.unreadable, diags)
+        .into_iter()
+        .flatten()
+        .collect();
+    files.content_assets = assets(readable(portable(others, diags), diags), "");
+    let static_files = walk(root, "static", usize::MAX, output, diags);
+    files.static_files = assets(readable(portable(static_files, diags), diags), "");
+    let templates = portable(walk(root, "templates", usize::MAX, output, diags), diags);
     files.templates = named_texts(&templates, diags);
     if let Some(theme) = theme {
         let base = format!("themes/{theme}");
@@ -379,10 +602,8 @@ pub fn load_site(
                 diags,
             );
             files.theme_templates = named_texts(&t, diags);
-            files.theme_static = assets(
-                walk(root, &format!("{base}/static"), usize::MAX, output, diags),
-                "",
-            );
+            let theme_static = walk(root, &format!("{base}/static"), usize::MAX, output, diags);
+            files.theme_static = assets(readable(portable(theme_static, diags), diags), "");
             let i18n = walk(root, &format!("{base}/i18n"), 1, output, diags);
             files.theme_i18n = named_texts(&i18n, diags);
         }
@@ -391,7 +612,8 @@ pub fn load_site(
 }
 
 fn named_texts(found: &[Found], diags: &mut Diagnostics) -> Vec<(String, SourceRef)> {
-    let texts = read_all(found, diags);
+    // Templates and UI strings are not named by id, so their paths are not kept.
+    let texts = read_all(found, &mut Vec::new(), diags);
     found
         .iter()
         .zip(texts)
@@ -417,6 +639,10 @@ mod tests {
             ".DS_Store",
             "Thumbs.db",
             "a.md.crswap",
+            "a.md___jb_tmp___",
+            "a.md___jb_old___",
+            "~$report.docx",
+            "a.md.kate-swp",
         ] {
             assert!(is_ignored_name(name), "{name}");
         }

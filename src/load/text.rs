@@ -24,38 +24,93 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<SourceRef, Diagnostic> {
         .in_file(path)
         .with_help("split the content into several pages"));
     }
-    if let Some(encoding) = utf16_or_32_bom(bytes) {
+    if let Some(encoding) = utf16_or_32_bom(bytes).or_else(|| utf16_without_bom(bytes)) {
         return Err(Diagnostic::error(format!(
             "file is encoded as {encoding}; shequn reads UTF-8 only"
         ))
         .in_file(path)
         .with_help("save the file as UTF-8 in your editor"));
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Some editors add a BOM to a file that already starts with one.
+    let mut bytes = bytes;
+    while let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        bytes = rest;
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let good = &bytes[..e.valid_up_to()];
-            // Safe: `valid_up_to` marks the end of the valid UTF-8 prefix.
-            let good = std::str::from_utf8(good).unwrap_or("");
-            let normalised = normalise_line_ends(good);
-            let line = normalised.matches('\n').count() + 1;
-            let column = normalised.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-            let bad = bytes[e.valid_up_to()];
-            let source = Source::new(path, normalised.clone());
-            let mut d = Diagnostic::error(format!(
-                "invalid UTF-8 at byte 0x{bad:02X}: the file is not UTF-8 ({})",
-                likely_encoding(bytes)
-            ))
-            .at(&source, normalised.len()..normalised.len());
-            if let Some(l) = d.location.as_mut() {
-                l.line = line;
-                l.column = column;
-            }
-            return Err(d.with_help("re-save the file as UTF-8 in your editor"));
+            let what = match e.error_len() {
+                Some(_) => format!(
+                    "invalid UTF-8 at byte 0x{:02X}: the file is not UTF-8 ({})",
+                    bytes[e.valid_up_to()],
+                    likely_encoding(bytes)
+                ),
+                None => "the file ends in the middle of a UTF-8 character (was it cut short?)"
+                    .to_string(),
+            };
+            return Err(at_byte(path, bytes, e.valid_up_to(), what)
+                .with_help("re-save the file as UTF-8 in your editor"));
         }
     };
+    if let Some(nul) = text.find('\0') {
+        return Err(at_byte(
+            path,
+            bytes,
+            nul,
+            "the file contains a NUL byte: is it a binary file, or saved as UTF-16?".into(),
+        )
+        .with_help("text files must be UTF-8; save it as UTF-8 or move it to `static/`"));
+    }
+    // Control characters are invisible in editors and break feeds, calendars and HTML
+    // (BAD-INPUTS row 9); a file is refused at the first one rather than published.
+    if let Some((at, c)) = text.char_indices().find(|(_, c)| is_forbidden_control(*c)) {
+        return Err(at_byte(
+            path,
+            bytes,
+            at,
+            format!(
+                "the file contains the control character U+{:04X}, invisible in most editors",
+                c as u32
+            ),
+        )
+        .with_help("delete it (it often comes from copying out of a PDF or a terminal)"));
+    }
     Ok(Source::new(path, normalise_line_ends(text)))
+}
+
+/// Characters no text file may hold: C0 and C1 controls but tab, LF and CR, DEL, and the
+/// noncharacters U+FFFE and U+FFFF.
+pub fn is_forbidden_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// A diagnostic at byte `offset` of a file that cannot be decoded: the line is shown
+/// as well as it can be (bad bytes as U+FFFD), the column counts the characters before.
+fn at_byte(path: &str, bytes: &[u8], offset: usize, message: String) -> Diagnostic {
+    let before = normalise_line_ends(&String::from_utf8_lossy(&bytes[..offset]));
+    let whole = normalise_line_ends(&String::from_utf8_lossy(bytes));
+    let source = Source::new(path, whole);
+    // The bytes before the offset are valid UTF-8, so their text is a prefix of the
+    // whole file's text.
+    let at = before.len();
+    Diagnostic::error(message).at(&source, at..at + 1)
+}
+
+/// UTF-16 saved without a BOM: ASCII text with a zero byte beside every character.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static str> {
+    let pairs = bytes.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let even_zeros = bytes.iter().step_by(2).filter(|b| **b == 0).count();
+    let odd_zeros = bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    if odd_zeros * 10 >= pairs * 4 && even_zeros == 0 {
+        Some("UTF-16 (little-endian, without a BOM)")
+    } else if even_zeros * 10 >= pairs * 4 && odd_zeros == 0 {
+        Some("UTF-16 (big-endian, without a BOM)")
+    } else {
+        None
+    }
 }
 
 fn utf16_or_32_bom(bytes: &[u8]) -> Option<&'static str> {
@@ -115,6 +170,15 @@ mod tests {
     fn utf16_bom_is_named() {
         let e = decode("a.md", b"\xFF\xFEa\0").unwrap_err();
         assert!(e.message.contains("UTF-16"), "{}", e.message);
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_are() {
+        let e = decode("a.md", b"+++\ntitle = 1\n+++\nab\x1b[31m").unwrap_err();
+        let l = e.location.unwrap();
+        assert_eq!((l.line, l.column), (4, 3));
+        assert!(e.message.contains("U+001B"), "{}", e.message);
+        assert!(decode("a.md", b"tab\there\r\n").is_ok());
     }
 
     #[test]

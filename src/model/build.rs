@@ -52,6 +52,27 @@ pub fn build(
     b.ids.chapters = b.collect_ids(&files.chapters, "chapters");
     b.ids.series = b.collect_ids(&files.series, "series");
     b.ids.events = b.collect_ids(&files.events, "events");
+    // A record that could not be read (not UTF-8, say) exists all the same.
+    for path in &files.unreadable {
+        let Some((folder, stem)) = path.split_once('/') else {
+            continue;
+        };
+        let Some(stem) = stem.strip_suffix(".toml") else {
+            continue;
+        };
+        if check_stem(stem).is_err() {
+            continue;
+        }
+        let ids = match folder {
+            "members" => &mut b.ids.members,
+            "speakers" => &mut b.ids.speakers,
+            "chapters" => &mut b.ids.chapters,
+            "series" => &mut b.ids.series,
+            "events" => &mut b.ids.events,
+            _ => continue,
+        };
+        ids.insert(stem.to_string());
+    }
     for RecordSource { stem, source } in &files.speakers {
         if b.ids.members.contains(stem) {
             b.diags.push(
@@ -93,6 +114,13 @@ pub fn build(
             .iter()
             .filter(|f| !parsed.contains(f.path.as_str()))
             .map(|f| f.path.clone()),
+    );
+    page_keys.extend(
+        files
+            .unreadable
+            .iter()
+            .filter(|p| p.starts_with("content/") && p.ends_with(".md"))
+            .map(|p| p.nfc().collect::<String>()),
     );
     b.ids.pages = page_keys;
     b.ids.left_out_drafts = left_out_drafts.clone();
@@ -232,10 +260,20 @@ pub fn split_front_matter(
     match frontmatter::split(&source.text) {
         Ok(s) => Some(s),
         Err(SplitError::Missing) => {
+            let first_line = source.text.lines().next().unwrap_or("").trim_end();
+            // Jekyll and Hugo users write YAML between `---` lines.
+            let help = if first_line == "---" {
+                "shequn's front matter is TOML between `+++` lines: replace both `---` lines with `+++` and write keys as `title = \"…\"`"
+            } else {
+                "start the file with a `+++` line, TOML keys such as `title = \"…\"`, and a closing `+++` line"
+            };
             diags.push(
                 Diagnostic::error(format!("missing front matter in {what}"))
-                    .at(source, 0..source.text.find('\n').unwrap_or(source.text.len()).min(3))
-                    .with_help("start the file with a `+++` line, TOML keys such as `title = \"…\"`, and a closing `+++` line"),
+                    .at(
+                        source,
+                        0..source.text.find('\n').unwrap_or(source.text.len()).min(3),
+                    )
+                    .with_help(help),
             );
             None
         }
@@ -565,8 +603,20 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            if !out.iter().any(|o| o.slug == slug) {
-                out.push(Tag { name, slug });
+            let folded = |n: &str| n.nfc().flat_map(char::to_lowercase).collect::<String>();
+            match out.iter().find(|o| o.slug == slug) {
+                None => out.push(Tag { name, slug }),
+                // `Rust` and `rust` are one tag; `a b` and `a-b` only share a URL.
+                Some(o) if folded(&o.name) != folded(&name) => {
+                    let first = o.name.clone();
+                    self.error(
+                        at,
+                        t.span(),
+                        format!("tags `{first}` and `{name}` both become the URL `/tags/{slug}/`"),
+                        Some("use one spelling for the tag, or names that differ in letters or digits".into()),
+                    );
+                }
+                Some(_) => {}
             }
         }
         out
@@ -996,7 +1046,7 @@ impl Builder<'_> {
                 self.error(
                     at,
                     n.span(),
-                    format!("`number` must be a positive whole number, not {v}"),
+                    format!("`number` must be a whole number, 0 or more, not {v}"),
                     None,
                 );
                 None
@@ -1036,7 +1086,7 @@ impl Builder<'_> {
                 self.error(
                     at,
                     c.span(),
-                    format!("`capacity` must be a positive whole number, not {v}"),
+                    format!("`capacity` must be a whole number, 0 or more, not {v}"),
                     None,
                 );
                 None
@@ -1366,6 +1416,9 @@ impl Builder<'_> {
 pub fn check_path_segment(segment: &str) -> Result<(), String> {
     if segment.is_empty() {
         return Err("is empty".into());
+    }
+    if segment.contains(['/', '\\']) {
+        return Err("is one URL segment: it may not contain `/` or `\\`".into());
     }
     if segment == "." || segment == ".." || segment.ends_with('.') || segment.starts_with('.') {
         return Err("may not start or end with `.`".into());

@@ -79,7 +79,7 @@ impl PersonRef {
 }
 
 /// Stems Windows cannot create; refused everywhere so that Linux CI catches them.
-const WINDOWS_RESERVED: [&str; 22] = [
+pub const WINDOWS_RESERVED: [&str; 22] = [
     "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
     "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];

@@ -38,9 +38,41 @@ pub fn zone(name: &str) -> Result<Zone, Option<String>> {
             if let Some(exact) = names.iter().find(|n| n.to_ascii_lowercase() == lower) {
                 return Err(Some(exact.clone()));
             }
+            if let Some(known) = common_mistake(&lower) {
+                return Err(Some(known.to_string()));
+            }
             Err(crate::diag::closest(name, names.iter().map(String::as_str)).map(str::to_string))
         }
     }
+}
+
+/// Zone names people write that the database does not have, and the zone they mean.
+/// China has one zone, named after Shanghai; an offset is not a zone (it has no
+/// daylight-saving rules), so the usual city is suggested.
+fn common_mistake(lower: &str) -> Option<&'static str> {
+    let city = lower
+        .rsplit('/')
+        .next()
+        .unwrap_or(lower)
+        .replace([' ', '-'], "_");
+    let zone = match city.as_str() {
+        "beijing" | "peking" | "guangzhou" | "shenzhen" | "chengdu" | "hangzhou" | "wuhan"
+        | "nanjing" | "xian" | "china" | "cst" | "北京" | "上海" => "Asia/Shanghai",
+        "hongkong" => "Asia/Hong_Kong",
+        "taiwan" | "台北" => "Asia/Taipei",
+        "bombay" | "mumbai" | "delhi" | "new_delhi" | "bangalore" => "Asia/Kolkata",
+        "saigon" | "ho_chi_minh" => "Asia/Ho_Chi_Minh",
+        "san_francisco" | "seattle" | "pst" | "pdt" => "America/Los_Angeles",
+        "boston" | "washington" | "est" | "edt" => "America/New_York",
+        "munich" | "frankfurt" | "hamburg" | "cet" | "cest" => "Europe/Berlin",
+        _ => match lower.replace(' ', "").as_str() {
+            "utc+8" | "gmt+8" | "utc+08:00" | "gmt+08:00" | "+08:00" => "Asia/Shanghai",
+            "utc+9" | "gmt+9" | "utc+09:00" => "Asia/Tokyo",
+            "utc+1" | "gmt+1" | "utc+01:00" => "Europe/Berlin",
+            _ => return None,
+        },
+    };
+    Some(zone)
 }
 
 /// When an event takes place.
@@ -307,6 +339,17 @@ mod tests {
             Some("Asia/Shanghai")
         );
         assert_eq!(zone("asia/shanghai").unwrap().name, "Asia/Shanghai");
+    }
+
+    #[test]
+    fn zones_that_do_not_exist_suggest_the_one_meant() {
+        for wrong in ["Asia/Peking", "Asia/Beijing", "Beijing", "UTC+8"] {
+            assert_eq!(
+                zone(wrong).unwrap_err().as_deref(),
+                Some("Asia/Shanghai"),
+                "{wrong}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod bad_inputs;
 mod commands;
 mod drafts;
 mod errors;

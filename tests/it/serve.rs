@@ -708,7 +708,7 @@ fn serve_rebuilds_at_most_twice_for_a_burst() {
 
 #[test]
 fn serve_shows_errors_escaped_keeps_the_last_build_and_recovers() {
-    let server = club();
+    let mut server = club();
     let mut events = server.events();
     save(
         &server.site,
@@ -725,7 +725,8 @@ fn serve_shows_errors_escaped_keeps_the_last_build_and_recovers() {
     assert!(!page.body.contains("<script>alert("));
     // The last good build is still served.
     assert!(page.body.contains("Ada"));
-    assert!(server.stderr().contains("unknown key `citty`"));
+    // The terminal gets the error just after the browser does: wait for it.
+    server.wait_for_line("unknown key `citty`");
 
     save(
         &server.site,
@@ -817,4 +818,43 @@ fn serve_stays_responsive_with_hundreds_of_idle_connections() {
     assert!(started.elapsed() < Duration::from_secs(5));
     drop(idle);
     assert_eq!(server.get(MEMBER_PAGE).status, 200);
+}
+
+// BAD-INPUTS row 28: loopback unless told otherwise, and a loud warning when bound to
+// every address.
+#[test]
+fn serve_binds_loopback_by_default_and_warns_when_bound_to_every_address() {
+    let server = club();
+    assert!(!server.stderr().contains("warning"), "{}", server.stderr());
+    let local = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    assert_eq!(local.local_addr().unwrap().ip().to_string(), "127.0.0.1");
+    drop(local);
+
+    let everywhere = Server::start_with(Site::fixture("base-path"), &["--bind", "0.0.0.0"], &[]);
+    let warning = everywhere.stderr();
+    assert!(
+        warning.contains("warning: serving on 0.0.0.0:")
+            && warning.contains("visible to the network"),
+        "{warning}"
+    );
+    assert_eq!(everywhere.get("/club/").status, 200);
+}
+
+// BAD-INPUTS row 3 under serve: an editor creating an empty page is an error in the
+// terminal and the browser, never a panic; the server keeps serving and recovers.
+#[test]
+fn serve_survives_an_empty_page_an_editor_creates() {
+    let mut server = club();
+    let mut events = server.events();
+    server.site.write("content/new.md", "");
+    let error = events.expect("build-error");
+    assert!(error.contains("missing front matter"), "{error}");
+    server.wait_for_line("content/new.md:1:1: missing front matter");
+    assert_eq!(server.get(MEMBER_PAGE).status, 200);
+    server.site.write(
+        "content/new.md",
+        "+++\ntitle = \"New\"\n+++\n\nNow written.\n",
+    );
+    events.expect("reload");
+    assert!(server.get("/club/new/").body.contains("Now written."));
 }
