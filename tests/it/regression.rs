@@ -1,6 +1,6 @@
 //! Regression tests: each reproduces a bug these tests found, with its issue above it.
 
-use crate::support::{assert_contains, Site};
+use crate::support::{assert_contains, assert_lacks, main_part, Site};
 
 // Issue 2 (`issues show 2`), found by these tests: a record with an error of its own (here an
 // unknown key) was left out of the id lists, so every host, speaker, author,
@@ -60,4 +60,32 @@ fn refused_link_targets_are_located_where_they_are_written() {
             .count();
     assert_contains(&run.stderr, &format!("{shown} errors, 0 warnings"));
     insta::assert_snapshot!(run.stderr);
+}
+
+// Issue 6, found by the `markdown` and `page` fuzz targets: a heading's attribute block
+// (`# Hi {onclick=alert(1)}`) wrote any attribute, event handlers included, into member
+// and speaker bios under the default policy and everywhere under `raw_html = "none"`.
+#[test]
+fn heading_attributes_add_no_event_handler_where_raw_html_is_escaped() {
+    let site = Site::fixture("raw-html");
+    site.write(
+        "members/ada.toml",
+        "name = \"Ada\"\nbio = \"# Hi {#hi .big onclick=alert(1) style=color:red}\"\n",
+    );
+    site.write(
+        "shequn.toml",
+        "base_url = \"https://example.org/\"\n\n[markdown]\nraw_html = \"none\"\n",
+    );
+    site.write(
+        "content/page.md",
+        "+++\ntitle = \"Page\"\n+++\n\n## There {#there onmouseover=alert(2)}\n",
+    );
+    let run = site.build().ok();
+    let member = main_part(&run.page("/members/ada/")).to_string();
+    assert_contains(&member, r#"<h1 id="hi" class="big">Hi</h1>"#);
+    assert_lacks(&member, "onclick");
+    assert_lacks(&member, "color:red");
+    let page = main_part(&run.page("/page/")).to_string();
+    assert_contains(&page, r#"<h2 id="there">There</h2>"#);
+    assert_lacks(&page, "onmouseover");
 }
