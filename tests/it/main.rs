@@ -5,9 +5,12 @@
 
 mod support;
 
+mod checks;
+
 mod commands;
 mod drafts;
 mod errors;
+mod hostile;
 mod links;
 mod machine_readable;
 mod output;
