@@ -7,6 +7,7 @@ mod support;
 
 mod checks;
 
+mod atomicity;
 mod commands;
 mod drafts;
 mod errors;
