@@ -16,6 +16,7 @@ mod links;
 mod machine_readable;
 mod output;
 mod pagination;
+mod paths;
 mod privacy;
 mod records;
 mod references;
