@@ -28,14 +28,41 @@ pub fn atom(plan: &Plan<'_>, md: &[Rendered], strings: &BTreeMap<String, String>
     let site = plan.site;
     let urls = &site.config.urls;
     let language = site.config.language;
-    let mut entries: Vec<(Timestamp, String, String)> = Vec::new();
-
+    // Which entries make the feed is decided on their times and URLs alone, so that
+    // only those few are written out (a large site has thousands of posts and events).
+    enum Source<'p> {
+        Post(&'p Page),
+        Event(&'p Event),
+    }
+    let mut chosen: Vec<(Timestamp, String, Source)> = Vec::new();
     for p in &plan.posts {
         let Some(date) = p.date else { continue };
         let updated = p
             .updated
             .map_or(date.instant, |u| u.instant.max(date.instant));
-        let url = urls.absolute(&p.path);
+        chosen.push((updated, urls.absolute(&p.path), Source::Post(p)));
+    }
+    for ev in plan.upcoming.iter().chain(&plan.past) {
+        let url = urls.absolute(&paths::event(ev.id.as_str()));
+        chosen.push((ev.start(), url, Source::Event(ev)));
+    }
+    chosen.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    chosen.truncate(FEED_LENGTH);
+    let mut entries: Vec<(Timestamp, String, String)> = Vec::new();
+
+    for (updated, url, source) in chosen {
+        let p = match source {
+            Source::Post(p) => p,
+            Source::Event(ev) => {
+                entries.push((
+                    updated,
+                    url.clone(),
+                    event_entry(plan, md, strings, ev, &url),
+                ));
+                continue;
+            }
+        };
+        let Some(date) = p.date else { continue };
         let rendered = &md[p.body.0];
         let summary = p
             .summary
@@ -66,84 +93,6 @@ pub fn atom(plan: &Plan<'_>, md: &[Rendered], strings: &BTreeMap<String, String>
         entries.push((updated, url, e));
     }
 
-    for ev in plan.upcoming.iter().chain(&plan.past) {
-        let start = ev.start();
-        let url = urls.absolute(&paths::event(ev.id.as_str()));
-        let when = match &ev.time {
-            EventTime::AllDay { first, last } => dates::day_range(*first, *last, language),
-            EventTime::Timed { start, end } => dates::range(start, end.as_ref(), language),
-        };
-        let status = match ev.status {
-            Status::Scheduled => String::new(),
-            Status::Cancelled => text(strings, "status_cancelled"),
-            Status::Postponed => text(strings, "status_postponed"),
-            Status::Rescheduled => text(strings, "status_rescheduled"),
-        };
-        let place = ev
-            .venue
-            .as_ref()
-            .and_then(|v| v.name.clone().or_else(|| v.city.clone()));
-        let summary_parts: Vec<String> = [
-            (!status.is_empty()).then_some(status),
-            Some(when),
-            place,
-            ev.summary.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let mut e = String::new();
-        e.push_str("<entry>\n");
-        tag(&mut e, "id", &url);
-        tag(&mut e, "title", &ev.title);
-        link(&mut e, &url);
-        tag(&mut e, "published", &start.to_string());
-        tag(&mut e, "updated", &start.to_string());
-        for h in &ev.hosts {
-            if let Some(m) = site.members.get(h).filter(|m| m.is_listed) {
-                author(
-                    &mut e,
-                    &m.name,
-                    &urls.absolute(&paths::member(m.handle.as_str())),
-                );
-            }
-        }
-        for t in &ev.tags {
-            category(&mut e, &t.name);
-        }
-        tag(&mut e, "summary", &summary_parts.join(" · "));
-        let mut html = ev
-            .description
-            .map(|d| md[d.0].html.clone())
-            .unwrap_or_default();
-        if !ev.talks.is_empty() {
-            html.push_str("<ul>");
-            for t in &ev.talks {
-                let names: Vec<&str> = t
-                    .speakers
-                    .iter()
-                    .filter(|p| is_public(site, p))
-                    .map(|p| crate::plan::person_name(site, p))
-                    .collect();
-                html.push_str("<li>");
-                html.push_str(&escape(&t.title));
-                if !names.is_empty() {
-                    html.push_str(" — ");
-                    html.push_str(&escape(&names.join(", ")));
-                }
-                html.push_str("</li>");
-            }
-            html.push_str("</ul>");
-        }
-        if !html.is_empty() {
-            html_content(&mut e, &html);
-        }
-        e.push_str("</entry>\n");
-        entries.push((start, url, e));
-    }
-
-    entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    entries.truncate(FEED_LENGTH);
     let updated = entries.first().map_or(plan.now, |e| e.0);
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
@@ -174,6 +123,92 @@ pub fn atom(plan: &Plan<'_>, md: &[Rendered], strings: &BTreeMap<String, String>
     }
     out.push_str("</feed>\n");
     out
+}
+
+/// The feed entry of an event: its start is both `published` and `updated` (an event
+/// has no edit date of its own).
+fn event_entry(
+    plan: &Plan<'_>,
+    md: &[Rendered],
+    strings: &BTreeMap<String, String>,
+    ev: &Event,
+    url: &str,
+) -> String {
+    let site = plan.site;
+    let urls = &site.config.urls;
+    let language = site.config.language;
+    let start = ev.start();
+    let when = match &ev.time {
+        EventTime::AllDay { first, last } => dates::day_range(*first, *last, language),
+        EventTime::Timed { start, end } => dates::range(start, end.as_ref(), language),
+    };
+    let status = match ev.status {
+        Status::Scheduled => String::new(),
+        Status::Cancelled => text(strings, "status_cancelled"),
+        Status::Postponed => text(strings, "status_postponed"),
+        Status::Rescheduled => text(strings, "status_rescheduled"),
+    };
+    let place = ev
+        .venue
+        .as_ref()
+        .and_then(|v| v.name.clone().or_else(|| v.city.clone()));
+    let summary_parts: Vec<String> = [
+        (!status.is_empty()).then_some(status),
+        Some(when),
+        place,
+        ev.summary.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut e = String::new();
+    e.push_str("<entry>\n");
+    tag(&mut e, "id", url);
+    tag(&mut e, "title", &ev.title);
+    link(&mut e, url);
+    tag(&mut e, "published", &start.to_string());
+    tag(&mut e, "updated", &start.to_string());
+    for h in &ev.hosts {
+        if let Some(m) = site.members.get(h).filter(|m| m.is_listed) {
+            author(
+                &mut e,
+                &m.name,
+                &urls.absolute(&paths::member(m.handle.as_str())),
+            );
+        }
+    }
+    for t in &ev.tags {
+        category(&mut e, &t.name);
+    }
+    tag(&mut e, "summary", &summary_parts.join(" · "));
+    let mut html = ev
+        .description
+        .map(|d| md[d.0].html.clone())
+        .unwrap_or_default();
+    if !ev.talks.is_empty() {
+        html.push_str("<ul>");
+        for t in &ev.talks {
+            let names: Vec<&str> = t
+                .speakers
+                .iter()
+                .filter(|p| is_public(site, p))
+                .map(|p| crate::plan::person_name(site, p))
+                .collect();
+            html.push_str("<li>");
+            html.push_str(&escape(&t.title));
+            if !names.is_empty() {
+                html.push_str(" — ");
+                html.push_str(&escape(&names.join(", ")));
+            }
+            html.push_str("</li>");
+        }
+        html.push_str("</ul>");
+    }
+    if !html.is_empty() {
+        html_content(&mut e, &html);
+    }
+    e.push_str("</entry>\n");
+    e
 }
 
 /// Every public HTML page, as absolute URLs, with `lastmod` where a page has a date.

@@ -23,10 +23,11 @@ pub fn write_files(
     next_change: Option<Timestamp>,
     sink: &dyn Sink,
 ) -> Vec<Diagnostic> {
+    let files = Files::new(plan, md, strings, next_change);
     plan.files
         .par_iter()
         .filter_map(|f| {
-            let text = file_text(plan, md, strings, next_change, f);
+            let text = files.text(f);
             sink.write(&f.file, text.as_bytes())
                 .err()
                 .map(Diagnostic::error)
@@ -34,63 +35,96 @@ pub fn write_files(
         .collect()
 }
 
-/// The contents of one planned file.
-pub fn file_text(
-    plan: &Plan<'_>,
-    md: &[Rendered],
-    strings: &BTreeMap<String, String>,
+/// What the files share, made once: every public event soonest first, and each
+/// event's `VEVENT`.
+struct Files<'a> {
+    plan: &'a Plan<'a>,
+    md: &'a [Rendered],
+    strings: &'a BTreeMap<String, String>,
     next_change: Option<Timestamp>,
-    file: &PlannedFile<'_>,
-) -> String {
-    let site = plan.site;
-    let cs = CalendarSite {
-        site,
-        md,
-        now: plan.now,
-    };
-    // Every calendar lists its events soonest first, from the plan's public lists.
-    let all: Vec<&Event> = plan
-        .past
-        .iter()
-        .rev()
-        .chain(plan.upcoming.iter())
-        .copied()
-        .collect();
-    let name = |what: Option<&str>| ics::calendar_name(site, what);
-    match &file.job {
-        FileJob::EventCalendar(e) => ics::calendar(&cs, &[e], None),
-        FileJob::SiteCalendar => ics::calendar(&cs, &all, Some(&name(None))),
-        FileJob::SeriesCalendar(s) => {
-            let events: Vec<&Event> = all
-                .iter()
-                .filter(|e| e.series.as_ref() == Some(&s.id))
-                .copied()
-                .collect();
-            ics::calendar(&cs, &events, Some(&name(Some(&s.name))))
+    calendar: CalendarSite<'a>,
+    /// Every calendar lists its events soonest first, from the plan's public lists.
+    all: Vec<&'a Event>,
+}
+
+impl<'a> Files<'a> {
+    fn new(
+        plan: &'a Plan<'a>,
+        md: &'a [Rendered],
+        strings: &'a BTreeMap<String, String>,
+        next_change: Option<Timestamp>,
+    ) -> Files<'a> {
+        let all: Vec<&Event> = plan
+            .past
+            .iter()
+            .rev()
+            .chain(plan.upcoming.iter())
+            .copied()
+            .collect();
+        let mut calendar = CalendarSite {
+            site: plan.site,
+            md,
+            now: plan.now,
+            vevents: BTreeMap::new(),
+        };
+        calendar.vevents = ics::vevents(&calendar, &all);
+        Files {
+            plan,
+            md,
+            strings,
+            next_change,
+            calendar,
+            all,
         }
-        FileJob::ChapterCalendar(c) => {
-            let events: Vec<&Event> = all
-                .iter()
-                .filter(|e| e.chapter.as_ref() == Some(&c.id))
-                .copied()
-                .collect();
-            ics::calendar(&cs, &events, Some(&name(Some(&c.name))))
+    }
+
+    /// The contents of one planned file.
+    fn text(&self, file: &PlannedFile<'_>) -> String {
+        let Files {
+            plan,
+            md,
+            strings,
+            next_change,
+            calendar: cs,
+            all,
+        } = self;
+        let site = plan.site;
+        let name = |what: Option<&str>| ics::calendar_name(site, what);
+        match &file.job {
+            FileJob::EventCalendar(e) => ics::calendar(cs, &[e], None),
+            FileJob::SiteCalendar => ics::calendar(cs, all, Some(&name(None))),
+            FileJob::SeriesCalendar(s) => {
+                let events: Vec<&Event> = all
+                    .iter()
+                    .filter(|e| e.series.as_ref() == Some(&s.id))
+                    .copied()
+                    .collect();
+                ics::calendar(cs, &events, Some(&name(Some(&s.name))))
+            }
+            FileJob::ChapterCalendar(c) => {
+                let events: Vec<&Event> = all
+                    .iter()
+                    .filter(|e| e.chapter.as_ref() == Some(&c.id))
+                    .copied()
+                    .collect();
+                ics::calendar(cs, &events, Some(&name(Some(&c.name))))
+            }
+            FileJob::SpeakerCalendar(s) => {
+                let talks = plan
+                    .talks_by_person
+                    .get(&PersonRef::Speaker(s.id.clone()))
+                    .map_or(&[][..], |v| v);
+                let events: Vec<&Event> = all
+                    .iter()
+                    .filter(|e| talks.iter().any(|t| t.event.id == e.id))
+                    .copied()
+                    .collect();
+                ics::calendar(cs, &events, Some(&name(Some(&s.name))))
+            }
+            FileJob::Feed => feeds::atom(plan, md, strings),
+            FileJob::Sitemap => feeds::sitemap(plan),
+            FileJob::Robots => feeds::robots(plan),
+            FileJob::BuildInfo => feeds::build_info(plan, *next_change),
         }
-        FileJob::SpeakerCalendar(s) => {
-            let talks = plan
-                .talks_by_person
-                .get(&PersonRef::Speaker(s.id.clone()))
-                .map_or(&[][..], |v| v);
-            let events: Vec<&Event> = all
-                .iter()
-                .filter(|e| talks.iter().any(|t| t.event.id == e.id))
-                .copied()
-                .collect();
-            ics::calendar(&cs, &events, Some(&name(Some(&s.name))))
-        }
-        FileJob::Feed => feeds::atom(plan, md, strings),
-        FileJob::Sitemap => feeds::sitemap(plan),
-        FileJob::Robots => feeds::robots(plan),
-        FileJob::BuildInfo => feeds::build_info(plan, next_change),
     }
 }

@@ -23,6 +23,22 @@ pub struct CalendarSite<'a> {
     pub md: &'a [Rendered],
     /// The build's "now": `DTSTAMP`, so that two builds give the same bytes.
     pub now: Timestamp,
+    /// Each event's `VEVENT`, made once by [`vevents`]: an event is in its own file and in
+    /// up to four subscribable calendars, and its text is the same in all of them.
+    pub vevents: BTreeMap<&'a EventId, String>,
+}
+
+/// The `VEVENT` of each of `events`, for [`CalendarSite::vevents`].
+pub fn vevents<'a>(cs: &CalendarSite<'_>, events: &[&'a Event]) -> BTreeMap<&'a EventId, String> {
+    use rayon::prelude::*;
+    events
+        .par_iter()
+        .map(|e| {
+            let mut text = String::new();
+            vevent(&mut text, cs, e);
+            (&e.id, text)
+        })
+        .collect()
 }
 
 /// A whole `VCALENDAR`. `name` becomes `X-WR-CALNAME` (subscribable calendars have one,
@@ -61,7 +77,10 @@ pub fn calendar(cs: &CalendarSite<'_>, events: &[&Event], name: Option<&str>) ->
         vtimezone(&mut out, zone, *first, *last);
     }
     for e in events {
-        vevent(&mut out, cs, e);
+        match cs.vevents.get(&e.id) {
+            Some(text) => out.push_str(text),
+            None => vevent(&mut out, cs, e),
+        }
     }
     line(&mut out, "END:VCALENDAR");
     out

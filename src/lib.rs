@@ -42,25 +42,72 @@ pub struct BuildOptions {
     pub write: bool,
 }
 
-/// Time spent per stage, and the process's resident memory after it, for `--timings`.
+/// Where a build's time went, stage by stage, for `--timings`.
 #[derive(Debug, Default, Clone)]
 pub struct Timings {
-    pub stages: Vec<(&'static str, Duration, Option<u64>)>,
+    pub stages: Vec<StageTiming>,
+    cpu_at_start: Option<Duration>,
+}
+
+/// One stage: wall time, processor time of all threads (more than the wall time when
+/// the stage runs in parallel, and unaffected by other programs on a busy machine), and
+/// the process's resident memory after it.
+#[derive(Debug, Clone)]
+pub struct StageTiming {
+    pub stage: &'static str,
+    pub wall: Duration,
+    pub cpu: Option<Duration>,
+    pub resident_kib: Option<u64>,
 }
 
 impl Timings {
     fn record(&mut self, stage: &'static str, since: &mut Instant) {
         let now = Instant::now();
-        self.stages.push((stage, now - *since, resident_kib()));
+        let cpu_now = process_cpu();
+        let cpu = match (cpu_now, self.cpu_at_start) {
+            (Some(now), Some(before)) => Some(now.saturating_sub(before)),
+            _ => None,
+        };
+        self.cpu_at_start = cpu_now;
+        self.stages.push(StageTiming {
+            stage,
+            wall: now - *since,
+            cpu,
+            resident_kib: memory_kib("VmRSS:"),
+        });
         *since = now;
+    }
+
+    /// The process's peak resident memory so far, where the system tells it (Linux).
+    pub fn peak_kib(&self) -> Option<u64> {
+        memory_kib("VmHWM:")
     }
 }
 
-/// Resident memory in KiB where the system tells it (Linux); for `--timings` only.
-fn resident_kib() -> Option<u64> {
+/// A memory figure of `/proc/self/status` in KiB (Linux only); for `--timings`.
+fn memory_kib(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User and system processor time of the whole process so far.
+#[cfg(unix)]
+fn process_cpu() -> Option<Duration> {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    Some(time(usage.ru_utime) + time(usage.ru_stime))
+}
+
+#[cfg(not(unix))]
+fn process_cpu() -> Option<Duration> {
+    None
 }
 
 /// What a build did.
@@ -84,6 +131,7 @@ impl BuildReport {
 /// Builds the site. Diagnostics, not panics, report every problem with the input.
 pub fn build(options: &BuildOptions) -> BuildReport {
     let mut report = BuildReport::default();
+    report.timings.cpu_at_start = process_cpu();
     let diags = &mut report.diagnostics;
     let mut clock = Instant::now();
     let root = options.source.as_path();
@@ -131,13 +179,13 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     let tera = render::compile_templates(&theme, diags);
     report.timings.record("templates", &mut clock);
     report.next_change = next_change(&site, options.now);
-    let Some(tera) = tera else { return report };
+    let Some(mut tera) = tera else { return report };
     if diags.has_errors() {
         return report;
     }
 
     if !options.write {
-        render::render_pages(&plan, &rendered, &theme, &tera, &NullSink, diags);
+        render::render_pages(&plan, &rendered, &theme, &mut tera, &NullSink, diags);
         let strings = &theme.strings;
         let file_errors =
             files::write_files(&plan, &rendered, strings, report.next_change, &NullSink);
@@ -153,7 +201,14 @@ pub fn build(options: &BuildOptions) -> BuildReport {
             return report;
         }
     };
-    render::render_pages(&plan, &rendered, &theme, &tera, &sink as &dyn Sink, diags);
+    render::render_pages(
+        &plan,
+        &rendered,
+        &theme,
+        &mut tera,
+        &sink as &dyn Sink,
+        diags,
+    );
     let file_errors = files::write_files(
         &plan,
         &rendered,

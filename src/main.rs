@@ -242,15 +242,35 @@ fn options(
 fn finish(report: &BuildReport, timings: bool, wrote: bool) -> ExitCode {
     eprint!("{}", report.diagnostics.render());
     if timings {
-        for (stage, duration, memory) in &report.timings.stages {
-            let memory = memory
-                .map(|kib| format!("  {:>6.1} MiB resident", kib as f64 / 1024.0))
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        for t in &report.timings.stages {
+            let cpu = t
+                .cpu
+                .map(|c| format!("  {:>8.1} ms cpu", c.as_secs_f64() * 1000.0))
+                .unwrap_or_default();
+            let memory = t
+                .resident_kib
+                .map(|kib| format!("  {:>6.1} MiB resident", mib(kib)))
                 .unwrap_or_default();
             eprintln!(
-                "{stage:>10}: {:>8.1} ms{memory}",
-                duration.as_secs_f64() * 1000.0
+                "{:>10}: {:>8.1} ms{cpu}{memory}",
+                t.stage,
+                t.wall.as_secs_f64() * 1000.0
             );
         }
+        let wall: std::time::Duration = report.timings.stages.iter().map(|t| t.wall).sum();
+        let cpu: std::time::Duration = report.timings.stages.iter().filter_map(|t| t.cpu).sum();
+        let peak = report
+            .timings
+            .peak_kib()
+            .map(|kib| format!("  {:>6.1} MiB peak", mib(kib)))
+            .unwrap_or_default();
+        eprintln!(
+            "{:>10}: {:>8.1} ms  {:>8.1} ms cpu{peak}",
+            "total",
+            wall.as_secs_f64() * 1000.0,
+            cpu.as_secs_f64() * 1000.0
+        );
     }
     if !report.succeeded() {
         return ExitCode::from(1);

@@ -1,19 +1,22 @@
 //! The render stage: one Tera context per page of the plan, rendered in parallel and
 //! handed to the output sink. The context shapes built here are the template contract
-//! (`docs/templates.md`): renaming a field breaks themes. Shared pieces (a member card,
-//! an event card, a talk) are built once and reused by every page that shows them, so a
-//! page costs its own size, not the site's. Comes after `plan` and `markdown`;
-//! `output` owns where the bytes go.
+//! (`docs/templates.md`): renaming a field breaks themes.
+//!
+//! Speed comes from sharing, not copying. Tera values hold their maps, lists and long
+//! strings behind reference counts, so a card (a member, an event, a talk, a page) is
+//! built once, as a template value, and every page that shows it takes a cheap handle to
+//! it. What every page sees (`site`, `t`, `now`) is Tera's global context, set once. A
+//! page's context is then a handful of handles plus its own few fields, and its cost is
+//! its own size, not the site's. Comes after `plan` and `markdown`; `output` owns where
+//! the bytes go.
 
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use serde::Serialize;
-use serde_json::{json, Value as Json};
-use tera::{Context, Tera};
+use tera::{Context, Map, Tera, Value};
 
 use crate::dates;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::markdown::{description_from, Rendered};
 use crate::model::time::{EventTime, Moment};
 use crate::model::*;
@@ -27,137 +30,259 @@ use crate::urls::paths;
 /// How many talks and posts the home page shows.
 const HOME_LIST_LENGTH: usize = 6;
 
-/// Compiles the merged theme's templates once.
+/// Compiles the merged theme's templates once. Every template with a syntax error is
+/// reported, not only the first.
 pub fn compile_templates(theme: &Theme, diags: &mut Diagnostics) -> Option<Tera> {
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![".html", ".htm", ".xml"]);
-    tera.set_escape_fn(escape_html);
-    let templates: Vec<(&str, &str)> = theme
+    let mut templates: Vec<(&str, &str)> = theme
         .templates
         .values()
         .map(|t| (t.name.as_str(), t.source.text.as_str()))
         .collect();
-    match tera.add_raw_templates(templates) {
-        Ok(()) => Some(tera),
-        Err(e) => {
-            let (name, message) = tera_error_parts(&e);
-            let d = match name.as_deref().and_then(|n| theme.templates.get(n)) {
-                Some(t) => located_template_error(&t.source, &message, "in the template"),
-                None => Diagnostic::error(format!("template error: {message}")),
-            };
-            diags.push(d);
-            None
+    let mut failed = false;
+    // Tera stops at the first template that does not parse: take it out and try again,
+    // so that one run names every broken template (bounded by the number of templates).
+    loop {
+        let mut tera = new_tera();
+        match tera.add_raw_templates(templates.iter().copied()) {
+            Ok(()) if !failed => return Some(tera),
+            Ok(()) => return None,
+            Err(e) => {
+                failed = true;
+                let broken = template_error(theme, &e, "in the template", None, diags);
+                let before = templates.len();
+                templates.retain(|(name, _)| Some(*name) != broken.as_deref());
+                if templates.len() == before {
+                    return None;
+                }
+            }
         }
     }
+}
+
+fn new_tera() -> Tera {
+    let mut tera = Tera::new();
+    tera.autoescape_on([".html", ".htm", ".xml"]);
+    tera.set_escape_fn(escape_html);
+    tera
 }
 
 /// Escapes text for HTML: `&`, `<`, `>`, `"` and `'`, which is all a text node or a
-/// quoted attribute needs (Tera's default also escapes `/`, which makes URLs unreadable).
-fn escape_html(input: &str) -> String {
-    if !input
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
-    {
-        return input.to_string();
+/// quoted attribute needs (escaping `/` too, as some engines do, makes URLs unreadable).
+/// Runs of ordinary text are written in one piece.
+fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let bytes = input.as_bytes();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        let entity: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#39;",
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        out.write_all(entity)?;
+        start = i + 1;
     }
-    let mut out = String::with_capacity(input.len() + 8);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    out.write_all(&bytes[start..])
 }
 
-/// The template named in a Tera error and the chain of messages.
-fn tera_error_parts(e: &tera::Error) -> (Option<String>, String) {
-    let mut messages = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        messages.push(s.to_string());
-        source = s.source();
-    }
-    let name = messages.iter().find_map(|m| {
-        let start = m.find('\'')?;
-        let rest = &m[start + 1..];
-        let end = rest.find('\'')?;
-        let candidate = &rest[..end];
-        candidate.ends_with(".html").then(|| candidate.to_string())
-    });
-    (name, messages.join(": "))
-}
-
-/// Points at the line a Tera message names (`--> 3:5`), if it names one.
-fn located_template_error(source: &crate::diag::Source, message: &str, what: &str) -> Diagnostic {
-    let position = message.split("--> ").nth(1).and_then(|rest| {
-        let mut parts = rest
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty());
-        Some((
-            parts.next()?.parse::<usize>().ok()?,
-            parts.next()?.parse::<usize>().ok()?,
-        ))
-    });
-    let first_line = message.lines().next().unwrap_or(message).to_string();
-    let detail: Vec<&str> = message
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.contains("-->") && !l.trim_start().starts_with('|'))
-        .collect();
-    let text = if detail.len() > 1 {
-        detail.join(" ")
-    } else {
-        first_line
+/// Turns a Tera error into diagnostics at the template's own file, line and column, and
+/// returns the name of the template it names, if any. A message that bundles several
+/// reports (Tera checks every filter, test and component a template uses at once) gives
+/// one diagnostic each.
+fn template_error(
+    theme: &Theme,
+    error: &tera::Error,
+    what: &str,
+    rendering: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    use tera::ErrorKind;
+    let in_template = |name: &str, d: Diagnostic| match theme.templates.get(name) {
+        Some(t) => d.in_file(&t.source.path),
+        None => d,
     };
-    let d = Diagnostic::error(format!("{what}: {}", text.trim()));
-    match position {
-        Some((line, col)) => {
-            let offset = source
-                .text
-                .split_inclusive('\n')
-                .take(line.saturating_sub(1))
-                .map(str::len)
-                .sum::<usize>();
-            let line_len = source.line_text(line).len();
-            let col_bytes = source
-                .line_text(line)
-                .char_indices()
-                .nth(col.saturating_sub(1))
-                .map_or(line_len, |(i, _)| i);
-            d.at(source, offset + col_bytes..offset + col_bytes + 1)
+    let chain = |names: &[String]| names.join(" → ");
+    match error.kind() {
+        ErrorKind::CircularInclude { tpl, include_chain } => {
+            let d = Diagnostic::error(format!(
+                "{what}: `{tpl}` includes itself: {}",
+                chain(include_chain)
+            ));
+            diags.push(in_template(tpl, d));
+            Some(tpl.clone())
         }
-        None => d.in_file(&source.path),
+        ErrorKind::CircularExtend {
+            tpl,
+            inheritance_chain,
+        } => {
+            let d = Diagnostic::error(format!(
+                "{what}: `{tpl}` extends itself: {}",
+                chain(inheritance_chain)
+            ));
+            diags.push(in_template(tpl, d));
+            Some(tpl.clone())
+        }
+        ErrorKind::MissingParent { current, parent } => {
+            let d = Diagnostic::error(format!(
+                "{what}: `{current}` extends `{parent}`, which does not exist"
+            ))
+            .with_help("put it in templates/ or the theme's templates/ folder");
+            diags.push(in_template(current, d));
+            Some(current.clone())
+        }
+        ErrorKind::SyntaxError(report) | ErrorKind::RenderingError(report) => {
+            let name = report.filename().to_string();
+            let span = report.span();
+            // Tera appends what a map offers; that reads best as the help line.
+            let (message, offer) = match report.message().split_once(". Available fields: ") {
+                Some((m, fields)) => (m, Some(fields)),
+                None => (report.message(), None),
+            };
+            let mut d = Diagnostic::error(format!("{what}: {}", lower_first(message)));
+            if let Some(fields) = offer {
+                let wrong = message.split('`').nth(1).unwrap_or_default();
+                let close = crate::diag::closest(wrong, fields.split(", "));
+                d = d.with_help(match close {
+                    Some(field) => {
+                        format!("did you mean `{field}`? The fields there are: {fields}")
+                    }
+                    None => format!("the fields there are: {fields}"),
+                });
+            }
+            diags.push(match theme.templates.get(&name) {
+                Some(t) if span.range.end <= t.source.text.len() => {
+                    d.at(&t.source, span.range.clone())
+                }
+                Some(t) => at_line_column(&t.source, d, span.start_line, span.start_col, 1),
+                None => d,
+            });
+            Some(name)
+        }
+        _ => {
+            let text = error.to_string();
+            let mut named = None;
+            let mut any = false;
+            for report in text.split("\n\n") {
+                let message = report
+                    .lines()
+                    .find_map(|l| l.strip_prefix("error: "))
+                    .unwrap_or_else(|| report.lines().next().unwrap_or(report));
+                let location = report.lines().find_map(|l| {
+                    let rest = l.trim_start().strip_prefix("--> ")?;
+                    let mut parts = rest.rsplitn(3, ':');
+                    let column: usize = parts.next()?.trim().parse().ok()?;
+                    let line: usize = parts.next()?.trim().parse().ok()?;
+                    Some((parts.next()?.to_string(), line, column))
+                });
+                // The report marks the span with carets under the line.
+                let width = report
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with('|'))
+                    .map(|l| l.matches('^').count())
+                    .max()
+                    .unwrap_or(1);
+                let d = Diagnostic::error(format!("{what}: {}", lower_first(message.trim())));
+                let d = match (&location, rendering) {
+                    (None, Some(name)) => in_template(name, d),
+                    _ => d,
+                };
+                match location.and_then(|(n, l, c)| Some((theme.templates.get(&n)?, n, l, c))) {
+                    Some((t, n, line, column)) => {
+                        let column = column.saturating_sub(1);
+                        diags.push(at_line_column(&t.source, d, line, column, width));
+                        named.get_or_insert(n);
+                    }
+                    None => diags.push(d),
+                }
+                any = true;
+            }
+            if !any {
+                let d = Diagnostic::error(format!("{what}: {}", lower_first(text.trim())));
+                diags.push(match rendering {
+                    Some(name) => in_template(name, d),
+                    None => d,
+                });
+            }
+            named
+        }
     }
 }
 
-#[derive(Serialize)]
-struct TimeView {
-    iso: String,
-    date: String,
-    time: String,
-    display: String,
-    zone: String,
-    zone_abbr: String,
-    year: i16,
+fn lower_first(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(c) if c.is_uppercase() && !chars.clone().next().is_some_and(char::is_uppercase) => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => message.to_string(),
+    }
 }
 
-/// A page's template variables. Values are moved in, never serialised a second time:
-/// `tera::Context::insert` would copy every list of cards once more per page.
-struct PageVars(serde_json::Map<String, Json>);
-
-impl PageVars {
-    fn insert(&mut self, key: &str, value: impl Into<Json>) {
-        self.0.insert(key.to_string(), value.into());
+/// A diagnostic at a 1-based line and 0-based column of a template, `width` characters
+/// wide.
+fn at_line_column(
+    source: &Source,
+    d: Diagnostic,
+    line: usize,
+    column: usize,
+    width: usize,
+) -> Diagnostic {
+    if line == 0 {
+        return d.in_file(&source.path);
     }
+    let offset = source
+        .text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum::<usize>();
+    let text = source.line_text(line);
+    let start = text
+        .char_indices()
+        .nth(column)
+        .map_or(text.len(), |(i, _)| i);
+    let end = text[start..]
+        .char_indices()
+        .nth(width.max(1))
+        .map_or(text.len(), |(i, _)| start + i);
+    d.at(source, offset + start..offset + end)
+}
 
-    fn into_context(self) -> Context {
-        // `from_value` only fails for a non-object, and this is always an object.
-        Context::from_value(Json::Object(self.0)).unwrap_or_default()
+/// Template values: `obj` builds a map with its keys in the order given.
+fn obj<const N: usize>(entries: [(&'static str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.into(), value);
     }
+    Value::from(map)
+}
+
+/// A copy of the map `base` with more entries: the copy is shallow, each entry a handle.
+fn with<const N: usize>(base: &Value, entries: [(&'static str, Value); N]) -> Value {
+    let mut map = base.as_map().cloned().unwrap_or_default();
+    for (key, value) in entries {
+        map.insert(key.into(), value);
+    }
+    Value::from(map)
+}
+
+fn text(s: &str) -> Value {
+    Value::from(s)
+}
+
+fn opt(s: Option<&String>) -> Value {
+    Value::from(s.map(String::as_str))
+}
+
+fn list(items: impl IntoIterator<Item = Value>) -> Value {
+    Value::from(items.into_iter().collect::<Vec<_>>())
+}
+
+fn extra(table: &toml::Table) -> Value {
+    Value::from_serializable(table)
 }
 
 /// Everything built once and shared by the pages that show it.
@@ -167,16 +292,23 @@ struct Shared<'a> {
     md: &'a [Rendered],
     strings: &'a BTreeMap<String, String>,
     language: Language,
-    base: serde_json::Map<String, Json>,
-    member_cards: BTreeMap<&'a MemberId, Json>,
-    persons: BTreeMap<PersonRef, Json>,
-    event_cards: BTreeMap<&'a EventId, Json>,
-    page_cards: BTreeMap<&'a str, Json>,
+    charter: Value,
+    site_description: String,
+    member_cards: BTreeMap<&'a MemberId, Value>,
+    persons: BTreeMap<PersonRef, Value>,
+    event_cards: BTreeMap<&'a EventId, Value>,
+    page_cards: BTreeMap<&'a str, Value>,
+    /// Every talk by its event and index, as the talk shape.
+    talks: BTreeMap<(&'a EventId, usize), Value>,
 }
 
 impl<'a> Shared<'a> {
-    fn html(&self, id: Option<MdId>) -> String {
-        id.map(|i| self.md[i.0].html.clone()).unwrap_or_default()
+    fn html(&self, id: Option<MdId>) -> Value {
+        text(id.map_or("", |i| self.md[i.0].html.as_str()))
+    }
+
+    fn plain_start(&self, id: Option<MdId>) -> &str {
+        id.map_or("", |i| self.md[i.0].plain_start.as_str())
     }
 
     fn t(&self, key: &str) -> String {
@@ -187,66 +319,43 @@ impl<'a> Shared<'a> {
         self.site.config.urls.path(rel)
     }
 
-    fn member_cards(&self, members: &[&Member]) -> Vec<Json> {
-        members
-            .iter()
-            .filter_map(|m| self.member_cards.get(&m.handle).cloned())
-            .collect()
+    fn member_cards(&self, members: &[&Member]) -> Value {
+        list(
+            members
+                .iter()
+                .filter_map(|m| self.member_cards.get(&m.handle).cloned()),
+        )
     }
 
-    fn member_cards_by_id(&self, ids: &[MemberId]) -> Vec<Json> {
-        ids.iter()
-            .filter_map(|m| self.member_cards.get(m).cloned())
-            .collect()
+    fn member_cards_by_id(&self, ids: &[MemberId]) -> Value {
+        list(ids.iter().filter_map(|m| self.member_cards.get(m).cloned()))
     }
 
-    fn event_cards(&self, events: &[&Event]) -> Vec<Json> {
-        events
-            .iter()
-            .filter_map(|e| self.event_cards.get(&e.id).cloned())
-            .collect()
+    fn event_cards<'e>(&self, events: impl IntoIterator<Item = &'e &'e Event>) -> Value
+    where
+        'a: 'e,
+    {
+        list(
+            events
+                .into_iter()
+                .filter_map(|e| self.event_cards.get(&e.id).cloned()),
+        )
     }
 
-    fn page_cards(&self, pages: &[&Page]) -> Vec<Json> {
-        pages
-            .iter()
-            .filter_map(|p| self.page_cards.get(p.key.as_str()).cloned())
-            .collect()
+    fn page_cards(&self, pages: &[&Page]) -> Value {
+        list(
+            pages
+                .iter()
+                .filter_map(|p| self.page_cards.get(p.key.as_str()).cloned()),
+        )
     }
 
-    fn talk(&self, t: &TalkRef<'_>) -> Json {
-        let talk = t.talk();
-        let transcript = talk
-            .transcript
-            .as_ref()
-            .and_then(|k| self.site.pages.get(k))
-            .map(|p| json!({ "title": p.title, "url": self.url(&p.path) }));
-        let mut value = json!({
-            "title": talk.title,
-            "anchor": format!("talk-{}", t.index + 1),
-            "abstract_html": self.html(talk.abstract_),
-            "slides": talk.slides,
-            "video": talk.video,
-            "transcript": transcript,
-            "language": talk.language,
-        });
-        // Moved in rather than through `json!`, which would serialise them once more.
-        let speakers: Vec<Json> = talk
-            .speakers
-            .iter()
-            .filter_map(|p| self.persons.get(p).cloned())
-            .collect();
-        value["speakers"] = Json::Array(speakers);
-        value["event"] = self
-            .event_cards
-            .get(&t.event.id)
-            .cloned()
-            .unwrap_or(Json::Null);
-        value
-    }
-
-    fn talks(&self, talks: &[TalkRef<'_>]) -> Vec<Json> {
-        talks.iter().map(|t| self.talk(t)).collect()
+    fn talks(&self, talks: &[TalkRef<'_>]) -> Value {
+        list(
+            talks
+                .iter()
+                .filter_map(|t| self.talks.get(&(&t.event.id, t.index)).cloned()),
+        )
     }
 }
 
@@ -270,13 +379,37 @@ fn initials(name: &str) -> String {
     }
 }
 
-fn links_json(links: &[Link]) -> Json {
-    Json::Array(
+fn links_value(links: &[Link]) -> Value {
+    list(
         links
             .iter()
-            .map(|l| json!({ "label": l.label, "url": l.url }))
-            .collect(),
+            .map(|l| obj([("label", text(&l.label)), ("url", text(&l.url))])),
     )
+}
+
+/// The time shape of the template contract.
+struct TimeView {
+    iso: String,
+    date: String,
+    time: String,
+    display: String,
+    zone: String,
+    zone_abbr: String,
+    year: i16,
+}
+
+impl TimeView {
+    fn value(self) -> Value {
+        obj([
+            ("iso", self.iso.into()),
+            ("date", self.date.into()),
+            ("time", self.time.into()),
+            ("display", self.display.into()),
+            ("zone", self.zone.into()),
+            ("zone_abbr", self.zone_abbr.into()),
+            ("year", self.year.into()),
+        ])
+    }
 }
 
 fn time_view(z: &jiff::Zoned, language: Language) -> TimeView {
@@ -314,27 +447,31 @@ fn moment_view(m: &Moment, zone: &str, language: Language) -> TimeView {
     }
 }
 
-fn date_json(d: Option<PageDate>, language: Language) -> Json {
+fn date_value(d: Option<jiff::civil::Date>, language: Language) -> Value {
     match d {
-        Some(d) => json!({ "iso": d.date.to_string(), "display": dates::date(d.date, language) }),
-        None => Json::Null,
+        Some(d) => obj([
+            ("iso", d.to_string().into()),
+            ("display", dates::date(d, language).into()),
+        ]),
+        None => Value::none(),
     }
 }
 
-fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) -> Shared<'a> {
+/// The values every page sees, for Tera's global context.
+fn globals(plan: &Plan<'_>, theme: &Theme) -> Context {
     let site = plan.site;
-    let language = site.config.language;
     let urls = &site.config.urls;
     let strings = &theme.strings;
-    let t = |k: &str| strings.get(k).cloned().unwrap_or_default();
+    let t = |k: &str| Value::from(strings.get(k).map_or("", String::as_str));
+    let item = |key: &str, path: &str| obj([("title", t(key)), ("url", urls.path(path).into())]);
 
     let mut nav = vec![
-        json!({ "title": t("nav_home"), "url": urls.path("") }),
-        json!({ "title": t("nav_manifesto"), "url": urls.path("manifesto/") }),
-        json!({ "title": t("nav_rules"), "url": urls.path("rules/") }),
+        item("nav_home", ""),
+        item("nav_manifesto", "manifesto/"),
+        item("nav_rules", "rules/"),
     ];
     if site.charter.membership.is_some() {
-        nav.push(json!({ "title": t("nav_join"), "url": urls.path("join/") }));
+        nav.push(item("nav_join", "join/"));
     }
     for (key, path) in [
         ("nav_events", "events/"),
@@ -344,86 +481,131 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
         ("nav_chapters", "chapters/"),
         ("nav_search", "search/"),
     ] {
-        nav.push(json!({ "title": t(key), "url": urls.path(path) }));
+        nav.push(item(key, path));
     }
-    let site_json = json!({
-        "title": site.title(),
-        "name": site.charter.name,
-        "tagline": site.charter.tagline,
-        "language": language.code(),
-        "base_url": urls.base,
-        "root": urls.root,
-        "timezone": site.config.zone.name,
-        "has_join": site.charter.membership.is_some(),
-        "nav": nav,
-        "counts": {
-            "members": plan.members.len(),
-            "chapters": site.chapters.len(),
-            "events": site.events.len(),
-            "speakers": plan.speakers_with_talks.len(),
-            "talks": plan.talks.len(),
-        },
-        "extra": site.config.extra,
-    });
-    let mut base = serde_json::Map::new();
-    base.insert("site".into(), site_json);
-    base.insert("t".into(), json!(strings));
-    base.insert("now".into(), Json::String(plan.now.to_string()));
+    let site_value = obj([
+        ("title", text(site.title())),
+        ("name", text(&site.charter.name)),
+        ("tagline", opt(site.charter.tagline.as_ref())),
+        ("language", text(site.config.language.code())),
+        ("base_url", text(&urls.base)),
+        ("root", text(&urls.root)),
+        ("timezone", text(&site.config.zone.name)),
+        ("has_join", site.charter.membership.is_some().into()),
+        ("nav", Value::from(nav)),
+        (
+            "counts",
+            obj([
+                ("members", plan.members.len().into()),
+                ("chapters", site.chapters.len().into()),
+                ("events", site.events.len().into()),
+                ("speakers", plan.speakers_with_talks.len().into()),
+                ("talks", plan.talks.len().into()),
+            ]),
+        ),
+        ("extra", extra(&site.config.extra)),
+    ]);
+    let mut context = Context::new();
+    context.insert_value("site", site_value);
+    context.insert_value(
+        "t",
+        Value::from(
+            strings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str()))
+                .collect::<BTreeMap<String, &str>>(),
+        ),
+    );
+    context.insert_value("now", plan.now.to_string().into());
+    context
+}
+
+fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) -> Shared<'a> {
+    let site = plan.site;
+    let language = site.config.language;
+    let urls = &site.config.urls;
+    let strings = &theme.strings;
+    let t = |k: &str| strings.get(k).cloned().unwrap_or_default();
+    let html = |id: Option<MdId>| text(id.map_or("", |i| md[i.0].html.as_str()));
 
     let chapter_link = |id: &ChapterId| {
-        site.chapters.get(id).map(|c| json!({ "id": c.id, "name": c.name, "url": urls.path(&paths::chapter(c.id.as_str())) }))
+        site.chapters.get(id).map_or(Value::none(), |c| {
+            obj([
+                ("id", text(c.id.as_str())),
+                ("name", text(&c.name)),
+                ("url", urls.path(&paths::chapter(c.id.as_str())).into()),
+            ])
+        })
     };
-    let tag_json = |tags: &[Tag]| {
-        Json::Array(tags.iter().map(|t| json!({ "name": t.name, "slug": t.slug, "url": urls.path(&paths::tag(&t.slug)) })).collect())
+    let tag_values = |tags: &[Tag]| {
+        list(tags.iter().map(|t| {
+            obj([
+                ("name", text(&t.name)),
+                ("slug", text(&t.slug)),
+                ("url", urls.path(&paths::tag(&t.slug)).into()),
+            ])
+        }))
     };
 
     let mut member_cards = BTreeMap::new();
     let mut persons = BTreeMap::new();
     for m in &plan.members {
         let url = urls.path(&paths::member(m.handle.as_str()));
-        let avatar = m.avatar.as_ref().map(|a| a.url.clone());
-        let role = m.role.as_ref().map(|r| {
+        let avatar = Value::from(m.avatar.as_ref().map(|a| a.url.as_str()));
+        let role = m.role.as_ref().map_or(Value::none(), |r| {
             let title = site
                 .charter
                 .roles
                 .iter()
                 .find(|x| x.id == *r)
-                .map_or(r.0.clone(), |x| x.title.clone());
-            json!({ "id": r, "title": title })
+                .map_or(r.0.as_str(), |x| x.title.as_str());
+            obj([("id", text(r.0.as_str())), ("title", text(title))])
         });
-        let person = json!({
-            "id": m.handle, "kind": "member", "name": m.name, "url": url, "headline": m.headline,
-            "avatar": avatar, "initials": initials(&m.name),
-        });
-        let mut card = person.clone();
-        if let Json::Object(o) = &mut card {
-            o.insert("handle".into(), json!(m.handle));
-            o.insert("role".into(), role.unwrap_or(Json::Null));
-            o.insert(
-                "chapter".into(),
-                m.chapter
-                    .as_ref()
-                    .and_then(chapter_link)
-                    .unwrap_or(Json::Null),
-            );
-            o.insert("city".into(), json!(m.city));
-            o.insert("tags".into(), tag_json(&m.tags));
-            o.insert("links".into(), links_json(&m.links));
-            o.insert(
-                "joined".into(),
-                json!(m.joined.map(|d| dates::date(d, language))),
-            );
-        }
+        let person = obj([
+            ("id", text(m.handle.as_str())),
+            ("kind", text("member")),
+            ("name", text(&m.name)),
+            ("url", text(&url)),
+            ("headline", opt(m.headline.as_ref())),
+            ("avatar", avatar),
+            ("initials", initials(&m.name).into()),
+        ]);
+        let card = with(
+            &person,
+            [
+                ("handle", text(m.handle.as_str())),
+                ("role", role),
+                (
+                    "chapter",
+                    m.chapter.as_ref().map_or(Value::none(), chapter_link),
+                ),
+                ("city", opt(m.city.as_ref())),
+                ("tags", tag_values(&m.tags)),
+                ("links", links_value(&m.links)),
+                (
+                    "joined",
+                    Value::from(m.joined.map(|d| dates::date(d, language))),
+                ),
+            ],
+        );
         member_cards.insert(&m.handle, card);
         persons.insert(PersonRef::Member(m.handle.clone()), person);
     }
     for s in site.speakers.values() {
         persons.insert(
             PersonRef::Speaker(s.id.clone()),
-            json!({
-                "id": s.id, "kind": "speaker", "name": s.name, "url": urls.path(&paths::speaker(s.id.as_str())),
-                "headline": s.headline, "avatar": s.avatar.as_ref().map(|a| a.url.clone()), "initials": initials(&s.name),
-            }),
+            obj([
+                ("id", text(s.id.as_str())),
+                ("kind", text("speaker")),
+                ("name", text(&s.name)),
+                ("url", urls.path(&paths::speaker(s.id.as_str())).into()),
+                ("headline", opt(s.headline.as_ref())),
+                (
+                    "avatar",
+                    Value::from(s.avatar.as_ref().map(|a| a.url.as_str())),
+                ),
+                ("initials", initials(&s.name).into()),
+            ]),
         );
     }
 
@@ -432,8 +614,12 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
         let zone = e.zone.name.as_str();
         let (start, end, when, all_day) = match &e.time {
             EventTime::AllDay { first, last } => (
-                day_view(*first, zone, language),
-                (first != last).then(|| day_view(*last, zone, language)),
+                day_view(*first, zone, language).value(),
+                if first != last {
+                    day_view(*last, zone, language).value()
+                } else {
+                    Value::none()
+                },
                 format!(
                     "{} ({})",
                     dates::day_range(*first, *last, language),
@@ -442,8 +628,9 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
                 true,
             ),
             EventTime::Timed { start, end } => (
-                time_view(start, language),
-                end.as_ref().map(|z| time_view(z, language)),
+                time_view(start, language).value(),
+                end.as_ref()
+                    .map_or(Value::none(), |z| time_view(z, language).value()),
                 dates::range(start, end.as_ref(), language),
                 false,
             ),
@@ -458,34 +645,66 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
             .number
             .map(|n| t("session_label").replace("{n}", &n.to_string()))
             .unwrap_or_default();
-        let series = e.series.as_ref().and_then(|s| site.series.get(s)).map(|s| json!({ "id": s.id, "name": s.name, "url": urls.path(&paths::series(s.id.as_str())) }));
-        let venue = e.venue.as_ref().map(|v| json!({ "name": v.name, "address": v.address, "city": v.city, "map_url": v.map_url }));
-        let card = json!({
-            "id": e.id,
-            "title": e.title,
-            "url": urls.path(&paths::event(e.id.as_str())),
-            "summary": e.summary,
-            "status": e.status.as_str(),
-            "status_label": status_label,
-            "is_upcoming": e.is_upcoming(plan.now),
-            "is_cancelled": e.status == Status::Cancelled,
-            "all_day": all_day,
-            "start": start,
-            "end": end,
-            "when": when,
-            "timezone": zone,
-            "series": series,
-            "number": e.number,
-            "session_label": session_label,
-            "chapter": e.chapter.as_ref().and_then(chapter_link),
-            "venue": venue,
-            "online_url": e.online_url,
-            "is_online": e.online_url.is_some() && e.venue.is_none(),
-            "is_in_person": e.venue.is_some() && e.online_url.is_none(),
-            "is_hybrid": e.venue.is_some() && e.online_url.is_some(),
-            "cover": e.cover.as_ref().map(|c| c.url.clone()),
-            "tags": tag_json(&e.tags),
+        let series =
+            e.series
+                .as_ref()
+                .and_then(|s| site.series.get(s))
+                .map_or(Value::none(), |s| {
+                    obj([
+                        ("id", text(s.id.as_str())),
+                        ("name", text(&s.name)),
+                        ("url", urls.path(&paths::series(s.id.as_str())).into()),
+                    ])
+                });
+        let venue = e.venue.as_ref().map_or(Value::none(), |v| {
+            obj([
+                ("name", opt(v.name.as_ref())),
+                ("address", opt(v.address.as_ref())),
+                ("city", opt(v.city.as_ref())),
+                ("map_url", opt(v.map_url.as_ref())),
+            ])
         });
+        let card = obj([
+            ("id", text(e.id.as_str())),
+            ("title", text(&e.title)),
+            ("url", urls.path(&paths::event(e.id.as_str())).into()),
+            ("summary", opt(e.summary.as_ref())),
+            ("status", text(e.status.as_str())),
+            ("status_label", status_label.into()),
+            ("is_upcoming", e.is_upcoming(plan.now).into()),
+            ("is_cancelled", (e.status == Status::Cancelled).into()),
+            ("all_day", all_day.into()),
+            ("start", start),
+            ("end", end),
+            ("when", when.into()),
+            ("timezone", text(zone)),
+            ("series", series),
+            ("number", Value::from(e.number)),
+            ("session_label", session_label.into()),
+            (
+                "chapter",
+                e.chapter.as_ref().map_or(Value::none(), chapter_link),
+            ),
+            ("venue", venue),
+            ("online_url", opt(e.online_url.as_ref())),
+            (
+                "is_online",
+                (e.online_url.is_some() && e.venue.is_none()).into(),
+            ),
+            (
+                "is_in_person",
+                (e.venue.is_some() && e.online_url.is_none()).into(),
+            ),
+            (
+                "is_hybrid",
+                (e.venue.is_some() && e.online_url.is_some()).into(),
+            ),
+            (
+                "cover",
+                Value::from(e.cover.as_ref().map(|c| c.url.as_str())),
+            ),
+            ("tags", tag_values(&e.tags)),
+        ]);
         event_cards.insert(&e.id, card);
     }
 
@@ -496,100 +715,211 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
             .summary
             .clone()
             .unwrap_or_else(|| description_from(&rendered.plain_start, 160));
-        let card = json!({
-            "title": p.title,
-            "url": urls.path(&p.path),
-            "date": date_json(p.date, language),
-            "updated": date_json(p.updated, language),
-            "summary": summary,
-            "tags": tag_json(&p.tags),
-            "authors": p.authors.iter().filter_map(|a| member_cards.get(a).cloned()).collect::<Vec<_>>(),
-            "reading_minutes": rendered.words.reading_minutes(),
-            "words": rendered.words.total(),
-            "event": p.event.as_ref().and_then(|e| event_cards.get(e).cloned()),
-        });
+        let card = obj([
+            ("title", text(&p.title)),
+            ("url", urls.path(&p.path).into()),
+            ("date", date_value(p.date.map(|d| d.date), language)),
+            ("updated", date_value(p.updated.map(|d| d.date), language)),
+            ("summary", summary.into()),
+            ("tags", tag_values(&p.tags)),
+            (
+                "authors",
+                list(
+                    p.authors
+                        .iter()
+                        .filter_map(|a| member_cards.get(a).cloned()),
+                ),
+            ),
+            ("reading_minutes", rendered.words.reading_minutes().into()),
+            ("words", rendered.words.total().into()),
+            (
+                "event",
+                p.event
+                    .as_ref()
+                    .and_then(|e| event_cards.get(e).cloned())
+                    .unwrap_or(Value::none()),
+            ),
+        ]);
         page_cards.insert(p.key.as_str(), card);
     }
 
-    Shared {
+    let mut talks = BTreeMap::new();
+    for e in site.events.values() {
+        for (index, talk) in e.talks.iter().enumerate() {
+            let transcript = talk
+                .transcript
+                .as_ref()
+                .and_then(|k| site.pages.get(k))
+                .map_or(Value::none(), |p| {
+                    obj([
+                        ("title", text(&p.title)),
+                        ("url", urls.path(&p.path).into()),
+                    ])
+                });
+            let value = obj([
+                ("title", text(&talk.title)),
+                ("anchor", format!("talk-{}", index + 1).into()),
+                ("abstract_html", html(talk.abstract_)),
+                ("slides", opt(talk.slides.as_ref())),
+                ("video", opt(talk.video.as_ref())),
+                ("transcript", transcript),
+                ("language", opt(talk.language.as_ref())),
+                (
+                    "speakers",
+                    list(talk.speakers.iter().filter_map(|p| persons.get(p).cloned())),
+                ),
+                (
+                    "event",
+                    event_cards.get(&e.id).cloned().unwrap_or(Value::none()),
+                ),
+            ]);
+            talks.insert((&e.id, index), value);
+        }
+    }
+
+    let site_description = site.charter.tagline.clone().unwrap_or_else(|| {
+        description_from(
+            site.charter
+                .purpose
+                .map_or("", |p| md[p.0].plain_start.as_str()),
+            160,
+        )
+    });
+    let mut shared = Shared {
         plan,
         site,
         md,
         strings,
         language,
-        base,
+        charter: Value::none(),
+        site_description,
         member_cards,
         persons,
         event_cards,
         page_cards,
-    }
+        talks,
+    };
+    shared.charter = charter_value(&shared);
+    shared
 }
 
 /// A section list's pages: null when everything fits on one page.
-fn paginator(s: &Shared<'_>, section_path: &str, number: usize, total: usize) -> Json {
+fn paginator(s: &Shared<'_>, section_path: &str, number: usize, total: usize) -> Value {
     if total <= 1 {
-        return Json::Null;
+        return Value::none();
     }
     let url = |n: usize| s.url(&section_page_path(section_path, n));
-    json!({
-        "number": number,
-        "total": total,
-        "previous": (number > 1).then(|| url(number - 1)),
-        "next": (number < total).then(|| url(number + 1)),
-        "pages": (1..=total).map(|n| json!({ "number": n, "url": url(n), "is_current": n == number })).collect::<Vec<_>>(),
-    })
+    obj([
+        ("number", number.into()),
+        ("total", total.into()),
+        (
+            "previous",
+            Value::from((number > 1).then(|| url(number - 1))),
+        ),
+        (
+            "next",
+            Value::from((number < total).then(|| url(number + 1))),
+        ),
+        (
+            "pages",
+            list((1..=total).map(|n| {
+                obj([
+                    ("number", n.into()),
+                    ("url", url(n).into()),
+                    ("is_current", (n == number).into()),
+                ])
+            })),
+        ),
+    ])
 }
 
-fn charter_json(s: &Shared<'_>) -> Json {
+fn charter_value(s: &Shared<'_>) -> Value {
     let c = &s.site.charter;
-    json!({
-        "name": c.name,
-        "tagline": c.tagline,
-        "founded": c.founded.map(|d| json!({ "iso": d.to_string(), "display": dates::date(d, s.language) })),
-        "purpose_html": s.html(c.purpose),
-        "audience_html": s.html(c.audience),
-        "body_html": s.html(Some(c.body)),
-        "values": c.values.iter().map(|v| json!({ "name": v.name, "description_html": s.html(v.description) })).collect::<Vec<_>>(),
-        "roles": c.roles.iter().map(|r| json!({ "id": r.id, "title": r.title, "description": r.description })).collect::<Vec<_>>(),
-        "rules": c.rules.iter().enumerate().map(|(i, r)| json!({
-            "id": r.id, "number": i + 1, "anchor": format!("rule-{}", r.id), "title": r.title, "text_html": s.html(r.text),
-        })).collect::<Vec<_>>(),
-        "membership": c.membership.as_ref().map(|m| json!({
-            "open": m.open,
-            "threshold_html": s.html(m.threshold),
-            "apply_url": m.apply_url,
-            "tiers": m.tiers.iter().map(|t| json!({ "name": t.name, "price": t.price, "perks_html": s.html(t.perks) })).collect::<Vec<_>>(),
-        })),
-    })
+    obj([
+        ("name", text(&c.name)),
+        ("tagline", opt(c.tagline.as_ref())),
+        ("founded", date_value(c.founded, s.language)),
+        ("purpose_html", s.html(c.purpose)),
+        ("audience_html", s.html(c.audience)),
+        ("body_html", s.html(Some(c.body))),
+        (
+            "values",
+            list(c.values.iter().map(|v| {
+                obj([
+                    ("name", text(&v.name)),
+                    ("description_html", s.html(v.description)),
+                ])
+            })),
+        ),
+        (
+            "roles",
+            list(c.roles.iter().map(|r| {
+                obj([
+                    ("id", text(r.id.as_str())),
+                    ("title", text(&r.title)),
+                    ("description", opt(r.description.as_ref())),
+                ])
+            })),
+        ),
+        (
+            "rules",
+            list(c.rules.iter().enumerate().map(|(i, r)| {
+                obj([
+                    ("id", text(r.id.as_str())),
+                    ("number", (i + 1).into()),
+                    ("anchor", format!("rule-{}", r.id.as_str()).into()),
+                    ("title", text(&r.title)),
+                    ("text_html", s.html(r.text)),
+                ])
+            })),
+        ),
+        (
+            "membership",
+            c.membership.as_ref().map_or(Value::none(), |m| {
+                obj([
+                    ("open", m.open.into()),
+                    ("threshold_html", s.html(m.threshold)),
+                    ("apply_url", opt(m.apply_url.as_ref())),
+                    (
+                        "tiers",
+                        list(m.tiers.iter().map(|t| {
+                            obj([
+                                ("name", text(&t.name)),
+                                ("price", opt(t.price.as_ref())),
+                                ("perks_html", s.html(t.perks)),
+                            ])
+                        })),
+                    ),
+                ])
+            }),
+        ),
+    ])
+}
+
+/// A plain-text description from the start of a Markdown text, or `fallback` when the
+/// text is empty (every page carries a description, SPEC §3).
+fn describe(s: &Shared<'_>, own: Option<&String>, md: Option<MdId>) -> String {
+    own.cloned()
+        .unwrap_or_else(|| description_from(s.plain_start(md), 160))
 }
 
 /// The template and the variables of one page.
 fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
     let site = s.site;
     let plan = s.plan;
-    let mut ctx = PageVars(s.base.clone());
-    let site_description = site.charter.tagline.clone().unwrap_or_else(|| {
-        description_from(
-            &site
-                .charter
-                .purpose
-                .map(|p| s.md[p.0].plain_start.clone())
-                .unwrap_or_default(),
-            160,
-        )
-    });
+    let mut ctx = Context::new();
+    let site_description = || s.site_description.clone();
     let title_with_site = |title: &str| format!("{title} · {}", site.title());
     let (template, title, description): (String, String, String) = match &page.job {
         PageJob::Home => {
-            ctx.insert("charter", charter_json(s));
+            ctx.insert_value("charter", s.charter.clone());
             let intro = site
                 .pages
                 .values()
                 .find(|p| p.kind == PageKind::Home)
-                .map(|p| s.md[p.body.0].html.clone())
-                .unwrap_or_default();
-            ctx.insert("intro_html", intro);
-            ctx.insert("upcoming_events", s.event_cards(&plan.upcoming));
+                .map_or(text(""), |p| text(&s.md[p.body.0].html));
+            ctx.insert_value("intro_html", intro);
+            ctx.insert_value("upcoming_events", s.event_cards(&plan.upcoming));
             let talks: Vec<TalkRef> = plan
                 .talks
                 .iter()
@@ -597,18 +927,18 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
                 .take(HOME_LIST_LENGTH)
                 .copied()
                 .collect();
-            ctx.insert("latest_talks", s.talks(&talks));
+            ctx.insert_value("latest_talks", s.talks(&talks));
             let posts: Vec<&Page> = plan.posts.iter().take(HOME_LIST_LENGTH).copied().collect();
-            ctx.insert("latest_posts", s.page_cards(&posts));
+            ctx.insert_value("latest_posts", s.page_cards(&posts));
             (
                 "index.html".into(),
                 site.title().to_string(),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Manifesto => {
-            ctx.insert("charter", charter_json(s));
-            let d = description_from(&s.md[site.charter.body.0].plain_start, 160);
+            ctx.insert_value("charter", s.charter.clone());
+            let d = description_from(s.plain_start(Some(site.charter.body)), 160);
             (
                 "manifesto.html".into(),
                 title_with_site(&s.t("manifesto_title")),
@@ -616,113 +946,105 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
             )
         }
         PageJob::Rules => {
-            ctx.insert("charter", charter_json(s));
+            ctx.insert_value("charter", s.charter.clone());
             (
                 "rules.html".into(),
                 title_with_site(&s.t("rules_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Join => {
-            ctx.insert("charter", charter_json(s));
+            ctx.insert_value("charter", s.charter.clone());
             (
                 "join.html".into(),
                 title_with_site(&s.t("join_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Events => {
-            ctx.insert("upcoming", s.event_cards(&plan.upcoming));
-            ctx.insert("past", s.event_cards(&plan.past));
+            ctx.insert_value("upcoming", s.event_cards(&plan.upcoming));
+            ctx.insert_value("past", s.event_cards(&plan.past));
             (
                 "events.html".into(),
                 title_with_site(&s.t("events_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Event(e) => {
-            let mut event = s.event_cards.get(&e.id).cloned().unwrap_or(Json::Null);
+            let card = s.event_cards.get(&e.id).cloned().unwrap_or(Value::none());
             let talks: Vec<TalkRef> = (0..e.talks.len())
                 .map(|index| TalkRef { event: e, index })
                 .collect();
-            if let Json::Object(o) = &mut event {
-                o.insert("description_html".into(), json!(s.html(e.description)));
-                o.insert("hosts".into(), json!(s.member_cards_by_id(&e.hosts)));
-                o.insert("talks".into(), json!(s.talks(&talks)));
-                o.insert("rsvp_url".into(), json!(e.rsvp_url));
-                o.insert("capacity".into(), json!(e.capacity));
-                o.insert(
-                    "previous_start".into(),
-                    json!(e.previous_start.as_ref().map(|m| moment_view(
-                        m,
-                        &e.zone.name,
-                        s.language
-                    ))),
-                );
-                o.insert(
-                    "pages".into(),
-                    json!(s.page_cards(plan.pages_by_event.get(&e.id).map_or(&[][..], |v| v))),
-                );
-                o.insert("extra".into(), json!(e.extra));
-            }
-            ctx.insert("event", event);
-            let d = e.summary.clone().unwrap_or_else(|| {
-                description_from(
-                    &e.description
-                        .map(|d| s.md[d.0].plain_start.clone())
-                        .unwrap_or_default(),
-                    160,
-                )
-            });
+            let event = with(
+                &card,
+                [
+                    ("description_html", s.html(e.description)),
+                    ("hosts", s.member_cards_by_id(&e.hosts)),
+                    ("talks", s.talks(&talks)),
+                    ("rsvp_url", opt(e.rsvp_url.as_ref())),
+                    ("capacity", Value::from(e.capacity)),
+                    (
+                        "previous_start",
+                        e.previous_start.as_ref().map_or(Value::none(), |m| {
+                            moment_view(m, &e.zone.name, s.language).value()
+                        }),
+                    ),
+                    (
+                        "pages",
+                        s.page_cards(plan.pages_by_event.get(&e.id).map_or(&[][..], |v| v)),
+                    ),
+                    ("extra", extra(&e.extra)),
+                ],
+            );
+            ctx.insert_value("event", event);
+            let d = describe(s, e.summary.as_ref(), e.description);
             ("event.html".into(), title_with_site(&e.title), d)
         }
         PageJob::SeriesList => {
-            let list: Vec<Json> = site
-                .series
-                .values()
-                .map(|x| json!({ "id": x.id, "name": x.name, "url": s.url(&paths::series(x.id.as_str())), "cadence": x.cadence,
-                    "event_count": plan.events_by_series.get(&x.id).map_or(0, Vec::len) }))
-                .collect();
-            ctx.insert("series", list);
+            let list_value = list(site.series.values().map(|x| {
+                obj([
+                    ("id", text(x.id.as_str())),
+                    ("name", text(&x.name)),
+                    ("url", s.url(&paths::series(x.id.as_str())).into()),
+                    ("cadence", opt(x.cadence.as_ref())),
+                    (
+                        "event_count",
+                        plan.events_by_series.get(&x.id).map_or(0, Vec::len).into(),
+                    ),
+                ])
+            }));
+            ctx.insert_value("series", list_value);
             (
                 "series_list.html".into(),
                 title_with_site(&s.t("nav_series")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Series(x) => {
-            ctx.insert("series", json!({ "id": x.id, "name": x.name, "url": s.url(&paths::series(x.id.as_str())), "cadence": x.cadence,
-                "description_html": s.html(x.description), "extra": x.extra }));
-            let events = plan
-                .events_by_series
-                .get(&x.id)
-                .cloned()
-                .unwrap_or_default();
-            let upcoming: Vec<&Event> = plan
-                .upcoming
-                .iter()
-                .filter(|e| e.series.as_ref() == Some(&x.id))
-                .copied()
-                .collect();
-            let past: Vec<&Event> = plan
-                .past
-                .iter()
-                .filter(|e| e.series.as_ref() == Some(&x.id))
-                .copied()
-                .collect();
-            ctx.insert("events", s.event_cards(&events));
-            ctx.insert("upcoming", s.event_cards(&upcoming));
-            ctx.insert("past", s.event_cards(&past));
-            let d = description_from(
-                &x.description
-                    .map(|d| s.md[d.0].plain_start.clone())
-                    .unwrap_or_default(),
-                160,
+            ctx.insert_value(
+                "series",
+                obj([
+                    ("id", text(x.id.as_str())),
+                    ("name", text(&x.name)),
+                    ("url", s.url(&paths::series(x.id.as_str())).into()),
+                    ("cadence", opt(x.cadence.as_ref())),
+                    ("description_html", s.html(x.description)),
+                    ("extra", extra(&x.extra)),
+                ]),
             );
+            let in_series = |e: &&&Event| e.series.as_ref() == Some(&x.id);
+            let events = plan.events_by_series.get(&x.id).map_or(&[][..], |v| v);
+            ctx.insert_value("events", s.event_cards(events));
+            ctx.insert_value(
+                "upcoming",
+                s.event_cards(plan.upcoming.iter().filter(in_series)),
+            );
+            ctx.insert_value("past", s.event_cards(plan.past.iter().filter(in_series)));
+            let d = describe(s, None, x.description);
             ("series.html".into(), title_with_site(&x.name), d)
         }
         PageJob::Talks => {
-            let mut years: Vec<(i16, Vec<Json>)> = Vec::new();
+            let mut years: Vec<(i16, Vec<Value>)> = Vec::new();
             for t in &plan.talks {
                 let year = t
                     .event
@@ -730,71 +1052,66 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
                     .start_timestamp(&t.event.zone.tz)
                     .to_zoned(t.event.zone.tz.clone())
                     .year();
+                let talk = s
+                    .talks
+                    .get(&(&t.event.id, t.index))
+                    .cloned()
+                    .unwrap_or(Value::none());
                 match years.last_mut() {
-                    Some((y, list)) if *y == year => list.push(s.talk(t)),
-                    _ => years.push((year, vec![s.talk(t)])),
+                    Some((y, list)) if *y == year => list.push(talk),
+                    _ => years.push((year, vec![talk])),
                 }
             }
-            let years: Vec<Json> = years
-                .into_iter()
-                .map(|(year, talks)| json!({ "year": year, "talks": talks }))
-                .collect();
-            ctx.insert("years", years);
+            let years = list(
+                years
+                    .into_iter()
+                    .map(|(year, talks)| obj([("year", year.into()), ("talks", talks.into())])),
+            );
+            ctx.insert_value("years", years);
             (
                 "talks.html".into(),
                 title_with_site(&s.t("talks_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Speakers => {
-            let list: Vec<Json> = plan
-                .speakers_with_talks
-                .iter()
-                .filter_map(|p| {
-                    let mut v = s.persons.get(p)?.clone();
-                    if let Json::Object(o) = &mut v {
-                        o.insert(
-                            "talk_count".into(),
-                            json!(plan.talks_by_person.get(p).map_or(0, Vec::len)),
-                        );
-                    }
-                    Some(v)
-                })
-                .collect();
-            ctx.insert("speakers", list);
+            let speakers = list(plan.speakers_with_talks.iter().filter_map(|p| {
+                let person = s.persons.get(p)?;
+                let count = plan.talks_by_person.get(p).map_or(0, Vec::len);
+                Some(with(person, [("talk_count", count.into())]))
+            }));
+            ctx.insert_value("speakers", speakers);
             (
                 "speakers.html".into(),
                 title_with_site(&s.t("speakers_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Speaker(sp) => {
             let key = PersonRef::Speaker(sp.id.clone());
-            let mut v = s.persons.get(&key).cloned().unwrap_or(Json::Null);
-            if let Json::Object(o) = &mut v {
-                o.insert("bio_html".into(), json!(s.html(sp.bio)));
-                o.insert("links".into(), links_json(&sp.links));
-                o.insert("extra".into(), json!(sp.extra));
-            }
-            ctx.insert("speaker", v);
-            ctx.insert(
+            let person = s.persons.get(&key).cloned().unwrap_or(Value::none());
+            ctx.insert_value(
+                "speaker",
+                with(
+                    &person,
+                    [
+                        ("bio_html", s.html(sp.bio)),
+                        ("links", links_value(&sp.links)),
+                        ("extra", extra(&sp.extra)),
+                    ],
+                ),
+            );
+            ctx.insert_value(
                 "talks",
                 s.talks(plan.talks_by_person.get(&key).map_or(&[][..], |v| v)),
             );
-            let d = sp.headline.clone().unwrap_or_else(|| {
-                description_from(
-                    &sp.bio
-                        .map(|b| s.md[b.0].plain_start.clone())
-                        .unwrap_or_default(),
-                    160,
-                )
-            });
+            let d = describe(s, sp.headline.as_ref(), sp.bio);
             ("speaker.html".into(), title_with_site(&sp.name), d)
         }
         PageJob::Members => {
             let mut sorted = plan.members.clone();
             sorted.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.handle.cmp(&b.handle)));
-            let mut groups: Vec<Json> = Vec::new();
+            let mut groups: Vec<Value> = Vec::new();
             for role in &site.charter.roles {
                 let members: Vec<&Member> = sorted
                     .iter()
@@ -802,7 +1119,13 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
                     .copied()
                     .collect();
                 if !members.is_empty() {
-                    groups.push(json!({ "role": { "id": role.id, "title": role.title }, "members": s.member_cards(&members) }));
+                    groups.push(obj([
+                        (
+                            "role",
+                            obj([("id", text(role.id.as_str())), ("title", text(&role.title))]),
+                        ),
+                        ("members", s.member_cards(&members)),
+                    ]));
                 }
             }
             let declared = |m: &&Member| {
@@ -812,143 +1135,168 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
             };
             let others: Vec<&Member> = sorted.iter().filter(|m| !declared(m)).copied().collect();
             if !others.is_empty() {
-                groups.push(json!({ "role": null, "members": s.member_cards(&others) }));
+                groups.push(obj([
+                    ("role", Value::none()),
+                    ("members", s.member_cards(&others)),
+                ]));
             }
-            let chapters: Vec<Json> = site
-                .chapters
-                .values()
-                .filter(|c| plan.members_by_chapter.contains_key(&c.id))
-                .map(|c| json!({ "id": c.id, "name": c.name, "url": s.url(&paths::chapter(c.id.as_str())) }))
-                .collect();
-            let roles: Vec<Json> = site
-                .charter
-                .roles
-                .iter()
-                .filter(|r| plan.members.iter().any(|m| m.role.as_ref() == Some(&r.id)))
-                .map(|r| json!({ "id": r.id, "title": r.title }))
-                .collect();
-            let tags: Vec<Json> = plan
-                .tags
-                .values()
-                .filter(|t| !t.members.is_empty())
-                .map(|t| json!({ "name": t.name, "slug": t.slug, "url": s.url(&paths::tag(&t.slug)) }))
-                .collect();
-            ctx.insert("groups", groups);
-            ctx.insert(
-                "filters",
-                json!({ "chapters": chapters, "roles": roles, "tags": tags }),
+            let chapters = list(
+                site.chapters
+                    .values()
+                    .filter(|c| plan.members_by_chapter.contains_key(&c.id))
+                    .map(|c| {
+                        obj([
+                            ("id", text(c.id.as_str())),
+                            ("name", text(&c.name)),
+                            ("url", s.url(&paths::chapter(c.id.as_str())).into()),
+                        ])
+                    }),
             );
-            ctx.insert("member_count", plan.members.len());
+            let roles = list(
+                site.charter
+                    .roles
+                    .iter()
+                    .filter(|r| plan.members.iter().any(|m| m.role.as_ref() == Some(&r.id)))
+                    .map(|r| obj([("id", text(r.id.as_str())), ("title", text(&r.title))])),
+            );
+            let tags = list(
+                plan.tags
+                    .values()
+                    .filter(|t| !t.members.is_empty())
+                    .map(|t| {
+                        obj([
+                            ("name", text(&t.name)),
+                            ("slug", text(&t.slug)),
+                            ("url", s.url(&paths::tag(&t.slug)).into()),
+                        ])
+                    }),
+            );
+            ctx.insert_value("groups", groups.into());
+            ctx.insert_value(
+                "filters",
+                obj([("chapters", chapters), ("roles", roles), ("tags", tags)]),
+            );
+            ctx.insert_value("member_count", plan.members.len().into());
             (
                 "members.html".into(),
                 title_with_site(&s.t("members_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Member(m) => {
-            let mut card = s.member_cards.get(&m.handle).cloned().unwrap_or(Json::Null);
-            if let Json::Object(o) = &mut card {
-                o.insert("bio_html".into(), json!(s.html(m.bio)));
-                o.insert("extra".into(), json!(m.extra));
-            }
-            ctx.insert("member", card);
+            let card = s
+                .member_cards
+                .get(&m.handle)
+                .cloned()
+                .unwrap_or(Value::none());
+            ctx.insert_value(
+                "member",
+                with(
+                    &card,
+                    [("bio_html", s.html(m.bio)), ("extra", extra(&m.extra))],
+                ),
+            );
             let key = PersonRef::Member(m.handle.clone());
-            ctx.insert(
+            ctx.insert_value(
                 "talks",
                 s.talks(plan.talks_by_person.get(&key).map_or(&[][..], |v| v)),
             );
-            ctx.insert(
+            ctx.insert_value(
                 "hosted_events",
                 s.event_cards(plan.events_by_host.get(&m.handle).map_or(&[][..], |v| v)),
             );
-            ctx.insert(
+            ctx.insert_value(
                 "posts",
                 s.page_cards(plan.pages_by_author.get(&m.handle).map_or(&[][..], |v| v)),
             );
-            let d = m.headline.clone().unwrap_or_else(|| {
-                description_from(
-                    &m.bio
-                        .map(|b| s.md[b.0].plain_start.clone())
-                        .unwrap_or_default(),
-                    160,
-                )
-            });
+            let d = describe(s, m.headline.as_ref(), m.bio);
             ("member.html".into(), title_with_site(&m.name), d)
         }
         PageJob::Chapters => {
-            let list: Vec<Json> = site
-                .chapters
-                .values()
-                .map(|c| json!({ "id": c.id, "name": c.name, "url": s.url(&paths::chapter(c.id.as_str())), "city": c.city,
-                    "member_count": plan.members_by_chapter.get(&c.id).map_or(0, Vec::len),
-                    "founded": c.founded.map(|d| json!({ "iso": d.to_string(), "display": dates::date(d, s.language) })) }))
-                .collect();
-            ctx.insert("chapters", list);
+            let chapters = list(site.chapters.values().map(|c| {
+                obj([
+                    ("id", text(c.id.as_str())),
+                    ("name", text(&c.name)),
+                    ("url", s.url(&paths::chapter(c.id.as_str())).into()),
+                    ("city", opt(c.city.as_ref())),
+                    (
+                        "member_count",
+                        plan.members_by_chapter
+                            .get(&c.id)
+                            .map_or(0, Vec::len)
+                            .into(),
+                    ),
+                    ("founded", date_value(c.founded, s.language)),
+                ])
+            }));
+            ctx.insert_value("chapters", chapters);
             (
                 "chapters.html".into(),
                 title_with_site(&s.t("chapters_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Chapter(c) => {
-            ctx.insert("chapter", json!({
-                "id": c.id, "name": c.name, "url": s.url(&paths::chapter(c.id.as_str())), "city": c.city,
-                "description_html": s.html(c.description),
-                "founded": c.founded.map(|d| json!({ "iso": d.to_string(), "display": dates::date(d, s.language) })),
-                "organizers": s.member_cards_by_id(&c.organizers), "links": links_json(&c.links), "extra": c.extra,
-            }));
-            ctx.insert(
+            ctx.insert_value(
+                "chapter",
+                obj([
+                    ("id", text(c.id.as_str())),
+                    ("name", text(&c.name)),
+                    ("url", s.url(&paths::chapter(c.id.as_str())).into()),
+                    ("city", opt(c.city.as_ref())),
+                    ("description_html", s.html(c.description)),
+                    ("founded", date_value(c.founded, s.language)),
+                    ("organizers", s.member_cards_by_id(&c.organizers)),
+                    ("links", links_value(&c.links)),
+                    ("extra", extra(&c.extra)),
+                ]),
+            );
+            ctx.insert_value(
                 "members",
                 s.member_cards(plan.members_by_chapter.get(&c.id).map_or(&[][..], |v| v)),
             );
-            let upcoming: Vec<&Event> = plan
-                .upcoming
-                .iter()
-                .filter(|e| e.chapter.as_ref() == Some(&c.id))
-                .copied()
-                .collect();
-            let past: Vec<&Event> = plan
-                .past
-                .iter()
-                .filter(|e| e.chapter.as_ref() == Some(&c.id))
-                .copied()
-                .collect();
-            ctx.insert("upcoming", s.event_cards(&upcoming));
-            ctx.insert("past", s.event_cards(&past));
-            let d = description_from(
-                &c.description
-                    .map(|d| s.md[d.0].plain_start.clone())
-                    .unwrap_or_default(),
-                160,
+            let in_chapter = |e: &&&Event| e.chapter.as_ref() == Some(&c.id);
+            ctx.insert_value(
+                "upcoming",
+                s.event_cards(plan.upcoming.iter().filter(in_chapter)),
             );
+            ctx.insert_value("past", s.event_cards(plan.past.iter().filter(in_chapter)));
+            let d = describe(s, None, c.description);
             ("chapter.html".into(), title_with_site(&c.name), d)
         }
         PageJob::Tags => {
-            let list: Vec<Json> = plan
-                .tags
-                .values()
-                .map(|t| json!({ "name": t.name, "slug": t.slug, "url": s.url(&paths::tag(&t.slug)), "count": t.count() }))
-                .collect();
-            ctx.insert("tags", list);
+            let tags = list(plan.tags.values().map(|t| {
+                obj([
+                    ("name", text(&t.name)),
+                    ("slug", text(&t.slug)),
+                    ("url", s.url(&paths::tag(&t.slug)).into()),
+                    ("count", t.count().into()),
+                ])
+            }));
+            ctx.insert_value("tags", tags);
             (
                 "tags.html".into(),
                 title_with_site(&s.t("tags_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Tag(slug) => {
             let tag = &plan.tags[slug.as_str()];
-            ctx.insert(
+            ctx.insert_value(
                 "tag",
-                json!({ "name": tag.name, "slug": tag.slug, "url": s.url(&paths::tag(slug)) }),
+                obj([
+                    ("name", text(&tag.name)),
+                    ("slug", text(&tag.slug)),
+                    ("url", s.url(&paths::tag(slug)).into()),
+                ]),
             );
-            ctx.insert("members", s.member_cards(&tag.members));
-            ctx.insert("events", s.event_cards(&tag.events));
-            ctx.insert("pages", s.page_cards(&tag.pages));
+            ctx.insert_value("members", s.member_cards(&tag.members));
+            ctx.insert_value("events", s.event_cards(&tag.events));
+            ctx.insert_value("pages", s.page_cards(&tag.pages));
             (
                 "tag.html".into(),
                 title_with_site(&format!("#{}", tag.name)),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::Section(p) | PageJob::SectionPage(p, _) => {
@@ -956,22 +1304,27 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
                 PageJob::SectionPage(_, n) => *n,
                 _ => 1,
             };
-            ctx.insert("section", json!({ "title": p.title, "url": s.url(&p.path), "content_html": s.md[p.body.0].html, "extra": p.extra }));
+            ctx.insert_value(
+                "section",
+                obj([
+                    ("title", text(&p.title)),
+                    ("url", s.url(&p.path).into()),
+                    ("content_html", s.html(Some(p.body))),
+                    ("extra", extra(&p.extra)),
+                ]),
+            );
             let all = plan
                 .section_pages
                 .get(p.key.as_str())
                 .map_or(&[][..], |v| v);
             let start = (number - 1) * SECTION_PAGE_SIZE;
             let shown = &all[start.min(all.len())..(start + SECTION_PAGE_SIZE).min(all.len())];
-            ctx.insert("pages", s.page_cards(shown));
-            ctx.insert(
+            ctx.insert_value("pages", s.page_cards(shown));
+            ctx.insert_value(
                 "paginator",
                 paginator(s, &p.path, number, page_count(all.len())),
             );
-            let d = p
-                .summary
-                .clone()
-                .unwrap_or_else(|| description_from(&s.md[p.body.0].plain_start, 160));
+            let d = describe(s, p.summary.as_ref(), Some(p.body));
             (
                 p.template.clone().unwrap_or_else(|| "section.html".into()),
                 title_with_site(&p.title),
@@ -979,28 +1332,42 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
             )
         }
         PageJob::Page(p) => {
-            let mut card = s
+            let card = s
                 .page_cards
                 .get(p.key.as_str())
                 .cloned()
-                .unwrap_or(Json::Null);
+                .unwrap_or(Value::none());
             let rendered = &s.md[p.body.0];
-            if let Json::Object(o) = &mut card {
-                o.insert("content_html".into(), json!(rendered.html));
-                o.insert("toc".into(), json!(rendered.headings));
-                o.insert("extra".into(), json!(p.extra));
-                let section = p
-                    .section
+            let section =
+                p.section
                     .as_ref()
                     .and_then(|k| site.pages.get(k))
-                    .map(|sec| json!({ "title": sec.title, "url": s.url(&sec.path) }));
-                o.insert("section".into(), json!(section));
-            }
-            ctx.insert("page", card);
-            let d = p
-                .summary
-                .clone()
-                .unwrap_or_else(|| description_from(&rendered.plain_start, 160));
+                    .map_or(Value::none(), |sec| {
+                        obj([
+                            ("title", text(&sec.title)),
+                            ("url", s.url(&sec.path).into()),
+                        ])
+                    });
+            let toc = list(rendered.headings.iter().map(|h| {
+                obj([
+                    ("level", h.level.into()),
+                    ("id", text(&h.id)),
+                    ("title", text(&h.title)),
+                ])
+            }));
+            ctx.insert_value(
+                "page",
+                with(
+                    &card,
+                    [
+                        ("content_html", text(&rendered.html)),
+                        ("toc", toc),
+                        ("extra", extra(&p.extra)),
+                        ("section", section),
+                    ],
+                ),
+            );
+            let d = describe(s, p.summary.as_ref(), Some(p.body));
             (
                 p.template.clone().unwrap_or_else(|| "page.html".into()),
                 title_with_site(&p.title),
@@ -1008,34 +1375,37 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
             )
         }
         PageJob::Search => {
-            ctx.insert("index_url", s.url(crate::search::INDEX_DIR));
+            ctx.insert_value("index_url", s.url(crate::search::INDEX_DIR).into());
             (
                 "search.html".into(),
                 title_with_site(&s.t("search_title")),
-                site_description.clone(),
+                site_description(),
             )
         }
         PageJob::NotFound => (
             "404.html".into(),
             title_with_site(&s.t("not_found_title")),
-            site_description.clone(),
+            site_description(),
         ),
     };
-    ctx.insert("page_url", s.url(&page.url_path));
-    ctx.insert("canonical_url", site.config.urls.absolute(&page.url_path));
+    ctx.insert_value("page_url", s.url(&page.url_path).into());
+    ctx.insert_value(
+        "canonical_url",
+        site.config.urls.absolute(&page.url_path).into(),
+    );
     // Every page carries a description (SPEC §3): the site's when the page has none.
     let description = if description.trim().is_empty() {
-        site_description
+        site_description()
     } else {
         description
     };
-    ctx.insert(
+    ctx.insert_value(
         "json_ld_html",
-        crate::jsonld::script(plan, &page.job, &description).as_str(),
+        crate::jsonld::script(plan, &page.job, &description).into(),
     );
-    ctx.insert("page_title", title);
-    ctx.insert("description", description);
-    (template, ctx.into_context())
+    ctx.insert_value("page_title", title.into());
+    ctx.insert_value("description", description.into());
+    (template, ctx)
 }
 
 /// Renders every page of the plan and writes it to `sink`. Every failing page is
@@ -1044,49 +1414,52 @@ pub fn render_pages(
     plan: &Plan<'_>,
     md: &[Rendered],
     theme: &Theme,
-    tera: &Tera,
+    tera: &mut Tera,
     sink: &dyn Sink,
     diags: &mut Diagnostics,
 ) {
+    *tera.global_context() = globals(plan, theme);
+    let tera = &*tera;
     let shared = build_shared(plan, md, theme);
-    let results: Vec<Option<Diagnostic>> = plan
+    let results: Vec<Diagnostics> = plan
         .pages
         .par_iter()
-        .map(|page| {
+        .map_init(Vec::new, |buffer, page| {
+            let mut found = Diagnostics::default();
             let (template, ctx) = page_context(&shared, page);
             if !theme.templates.contains_key(&template) {
-                let (source, what) = match &page.job {
+                let source = match &page.job {
                     PageJob::Page(p) | PageJob::Section(p) | PageJob::SectionPage(p, _) => {
-                        (p.key.clone(), "page")
+                        p.key.as_str()
                     }
-                    _ => (String::new(), "page"),
+                    _ => "",
                 };
-                let mut d =
-                    Diagnostic::error(format!("{what} template `{template}` does not exist"))
-                        .with_help("put it in templates/ or the theme's templates/ folder");
+                let mut d = Diagnostic::error(format!("page template `{template}` does not exist"))
+                    .with_help("put it in templates/ or the theme's templates/ folder");
                 if !source.is_empty() {
-                    d = d.in_file(&source);
+                    d = d.in_file(source);
                 }
-                return Some(d);
+                found.push(d);
+                return found;
             }
-            match tera.render(&template, &ctx) {
-                Ok(html) => sink
-                    .write(&page.file, html.as_bytes())
-                    .err()
-                    .map(Diagnostic::error),
+            buffer.clear();
+            match tera.render_to(&template, &ctx, &mut *buffer) {
+                Ok(()) => {
+                    if let Err(e) = sink.write(&page.file, buffer) {
+                        found.push(Diagnostic::error(e));
+                    }
+                }
                 Err(e) => {
-                    let (name, message) = tera_error_parts(&e);
-                    let name = name.unwrap_or(template.clone());
-                    let what = format!("rendering `{}` with `{name}`", page.file);
-                    Some(match theme.templates.get(&name) {
-                        Some(t) => located_template_error(&t.source, &message, &what),
-                        None => Diagnostic::error(format!("{what}: {message}")),
-                    })
+                    let what = format!("rendering `{}` with `{template}`", page.file);
+                    template_error(theme, &e, &what, Some(&template), &mut found);
                 }
             }
+            found
         })
         .collect();
-    diags.extend(results.into_iter().flatten());
+    for d in results {
+        diags.extend(d);
+    }
 }
 
 #[cfg(test)]
@@ -1102,9 +1475,20 @@ mod tests {
 
     #[test]
     fn escaping_leaves_slashes_alone() {
+        let mut out = Vec::new();
+        escape_html("<a href=\"/x/\">'&'</a>", &mut out).unwrap();
         assert_eq!(
-            escape_html("<a href=\"/x/\">'&'</a>"),
+            String::from_utf8(out).unwrap(),
             "&lt;a href=&quot;/x/&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn messages_start_in_lower_case_unless_an_acronym() {
+        assert_eq!(
+            lower_first("Field `x` is not defined"),
+            "field `x` is not defined"
+        );
+        assert_eq!(lower_first("IO error"), "IO error");
     }
 }

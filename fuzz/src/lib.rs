@@ -24,7 +24,7 @@
 pub mod checks;
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use shequn::diag::{Diagnostics, Source, SourceRef};
 use shequn::load::{RecordSource, SiteFiles};
@@ -214,13 +214,17 @@ impl Sink for MemorySink {
 
 /// The built-in theme, compiled once per process: the templates do not depend on the
 /// input (the fixture has no `templates/`), and compiling them is most of a small build.
-fn tera(theme: &shequn::theme::Theme) -> Option<&'static tera::Tera> {
-    static TERA: OnceLock<Option<tera::Tera>> = OnceLock::new();
-    TERA.get_or_init(|| {
+/// `render_pages` sets the global context of each build itself.
+fn with_tera<T>(theme: &shequn::theme::Theme, f: impl FnOnce(&mut tera::Tera) -> T) -> T {
+    static TERA: Mutex<Option<tera::Tera>> = Mutex::new(None);
+    let mut guard = TERA.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.is_none() {
         let mut diags = Diagnostics::new();
-        shequn::render::compile_templates(theme, &mut diags)
-    })
-    .as_ref()
+        let compiled = shequn::render::compile_templates(theme, &mut diags);
+        assert!(compiled.is_some(), "the built-in theme does not compile");
+        *guard = compiled;
+    }
+    f(guard.as_mut().expect("compiled above"))
 }
 
 /// Decodes the files as `load` does and sorts them into `SiteFiles`.
@@ -313,11 +317,10 @@ pub fn build(files: &BTreeMap<String, Vec<u8>>, render: bool) -> Outcome {
     if diags.has_errors() || !render {
         return finish(outcome, diags);
     }
-    let Some(tera) = tera(&theme) else {
-        panic!("the built-in theme does not compile");
-    };
     let sink = MemorySink(Mutex::new(BTreeMap::new()));
-    shequn::render::render_pages(&plan, &rendered, &theme, tera, &sink, &mut diags);
+    with_tera(&theme, |tera| {
+        shequn::render::render_pages(&plan, &rendered, &theme, tera, &sink, &mut diags)
+    });
     diags.extend(shequn::files::write_files(
         &plan,
         &rendered,

@@ -212,3 +212,23 @@ fn bom_and_crlf_make_no_difference_to_the_output() {
         assert!(windows[path] == *bytes, "{path} differs with BOM and CRLF");
     }
 }
+
+/// FNV-1a, 64 bits: enough to tell whether a file's bytes changed.
+fn digest(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Every byte of example-site's output, as a digest per file. Performance work must not
+/// change what is built: a change to this snapshot is a change to the output, to be
+/// reviewed like one (`cargo insta review`).
+#[test]
+fn example_site_output_is_unchanged() {
+    let run = Site::example().build().ok();
+    let listing: String = tree(&run.output)
+        .iter()
+        .map(|(path, bytes)| format!("{:016x} {:>7} {path}\n", digest(bytes), bytes.len()))
+        .collect();
+    insta::assert_snapshot!(listing);
+}

@@ -77,14 +77,22 @@ fn template_errors_in_a_local_theme_name_the_theme_file() {
     );
     let run = site.build().fails();
     assert_contains(&run.stderr, "themes/mine/templates/page.html:2:32:");
-    // A render-time error (an unknown filter) names the template and the page.
+    // An unknown filter is found when the templates are compiled, at its own column.
     site.write(
         "themes/mine/templates/page.html",
         "{% extends \"base.html\" %}\n{% block content %}{{ page.title | nosuchfilter }}{% endblock content %}\n",
     );
     let run = site.build().fails();
-    assert_contains(&run.stderr, "themes/mine/templates/page.html");
+    assert_contains(&run.stderr, "themes/mine/templates/page.html:2:36:");
+    assert_contains(&run.stderr, "unknown filter `nosuchfilter`");
+    // A render-time error (a field the page does not have) names the template and the page.
+    site.write(
+        "themes/mine/templates/page.html",
+        "{% extends \"base.html\" %}\n{% block content %}{{ page.nosuchfield }}{% endblock content %}\n",
+    );
+    let run = site.build().fails();
+    assert_contains(&run.stderr, "themes/mine/templates/page.html:2:28:");
     assert_contains(&run.stderr, "hello/index.html");
-    assert_contains(&run.stderr, "nosuchfilter");
+    assert_contains(&run.stderr, "`nosuchfield` is not defined");
     assert!(!site.public().exists());
 }
