@@ -89,3 +89,73 @@ fn heading_attributes_add_no_event_handler_where_raw_html_is_escaped() {
     assert_contains(&page, r#"<h2 id="there">There</h2>"#);
     assert_lacks(&page, "onmouseover");
 }
+
+// Issue 6, found by the hostile-input corpus: a character reference to a noncharacter
+// (`&#xFFFE;`) in any Markdown became U+FFFE in the feed, which no XML reader accepts.
+#[test]
+fn a_noncharacter_reference_in_markdown_leaves_the_feed_well_formed() {
+    let site = Site::fixture("minimal");
+    site.write(
+        "content/hello.md",
+        "+++\ntitle = \"Hello\"\ndate = 2026-01-02\n+++\n\nA &#xFFFE; and &#xFFFF; and &#x1; here.\n",
+    );
+    let run = site.build().ok();
+    let feed = std::fs::read_to_string(run.output.join("feed.xml")).unwrap();
+    roxmltree::Document::parse(&feed).expect("feed.xml is well-formed");
+}
+
+// Issue 6, found by the hostile-input corpus: a control character in a Markdown field
+// (here a bio) reached the pages, feeds and search index; plain fields refused it.
+#[test]
+fn a_control_character_in_a_markdown_field_is_an_error_at_the_value() {
+    let site = Site::fixture("minimal");
+    site.write("members/ada.toml", "name = \"Ada\"\nbio = \"a\\u0007b\"\n");
+    site.write(
+        "content/hello.md",
+        "+++\ntitle = \"Hello\"\n+++\n\nA bell: \u{7}.\n",
+    );
+    let run = site.check().fails();
+    assert_contains(
+        &run.stderr,
+        "members/ada.toml:2:7: the text contains the control character U+0007",
+    );
+    assert_contains(
+        &run.stderr,
+        "content/hello.md:5:9: the text contains the control character U+0007",
+    );
+}
+
+// Issue 6, found by the hostile-input corpus: a tag of 10 000 characters failed the build
+// when its folder was written ("file name too long"), with no file or line.
+#[test]
+fn a_tag_too_long_for_a_file_name_is_an_error_at_the_tag() {
+    let site = Site::fixture("minimal");
+    site.write(
+        "content/hello.md",
+        &format!(
+            "+++\ntitle = \"Hello\"\ntags = [\"ok\", \"{}\"]\n+++\n",
+            "a".repeat(300)
+        ),
+    );
+    let run = site.check().fails();
+    assert_contains(&run.stderr, "content/hello.md:3:15: tag `aaaa");
+    assert_contains(
+        &run.stderr,
+        "too long to make a URL from (300 bytes; at most 200)",
+    );
+}
+
+// Issue 6, found by the hostile-input corpus: a charter value, role, rule or tier whose
+// first field had an error was dropped before its other fields were checked, so their
+// errors only showed after a second build.
+#[test]
+fn every_field_of_a_charter_value_is_checked_in_one_run() {
+    let site = Site::fixture("minimal");
+    site.write(
+        "charter.md",
+        "+++\nname = \"Minimal\"\n\n[[values]]\nname = \"a\\u0001\"\ndescription = \"[x](javascript:alert(1))\"\n+++\n",
+    );
+    let run = site.check().fails();
+    assert_contains(&run.stderr, "charter.md:5:8: `values.name`");
+    assert_contains(&run.stderr, "charter.md:6:20: link `javascript:alert(1)`");
+}
