@@ -277,11 +277,48 @@ pub fn ics_problems(path: &str, bytes: &[u8]) -> Vec<String> {
     problems
 }
 
-/// Problems in a JSON file: it must parse.
+/// Problems in a JSON file: it must parse, and a URL in it (the search index's `url`s,
+/// which `search.js` puts into links) must pass the allow-list.
 pub fn json_problems(path: &str, text: &str) -> Vec<String> {
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(_) => Vec::new(),
+        Ok(value) => {
+            let mut problems = Vec::new();
+            json_urls(path, &value, &mut problems);
+            // The search index's documents are `[kind, title, url, text]`.
+            let file = path.rsplit('/').next().unwrap_or("");
+            if path.contains("search/") && file.starts_with('d') {
+                for doc in value.as_array().into_iter().flatten() {
+                    if let Some(url) = doc.get(2).and_then(|u| u.as_str()) {
+                        if let Some(why) = url_problem(url) {
+                            problems.push(format!("{path}: document url {url:?}: {why}"));
+                        }
+                    }
+                }
+            }
+            problems
+        }
         Err(e) => vec![format!("{path}: JSON does not parse: {e}")],
+    }
+}
+
+fn json_urls(path: &str, value: &serde_json::Value, problems: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                if let (true, Some(url)) = (key.eq_ignore_ascii_case("url"), v.as_str()) {
+                    if let Some(why) = url_problem(url) {
+                        problems.push(format!("{path}: url {url:?}: {why}"));
+                    }
+                }
+                json_urls(path, v, problems);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                json_urls(path, v, problems);
+            }
+        }
+        _ => {}
     }
 }
 
