@@ -163,21 +163,25 @@ impl Diagnostic {
             Severity::Error => "",
             Severity::Warning => "warning: ",
         };
+        // Text from the site (a key, a value, a line) may hold control characters, and an
+        // escape sequence would restyle or rewrite the terminal: they are shown as symbols.
+        let message = printable(&self.message);
+        let help = self.help.as_deref().map(printable);
         match &self.location {
             Some(l) => {
                 let _ = writeln!(
                     out,
                     "{}:{}:{}: {}{}",
-                    l.path, l.line, l.column, prefix, self.message
+                    printable(&l.path),
+                    l.line,
+                    l.column,
+                    prefix,
+                    message
                 );
                 if !l.line_text.is_empty() || l.width > 0 {
                     let number = l.line.to_string();
                     let pad = " ".repeat(number.len());
-                    let shown: String = l
-                        .line_text
-                        .chars()
-                        .map(|c| if c == '\t' { ' ' } else { c })
-                        .collect();
+                    let shown: String = printable(&l.line_text.replace('\t', " "));
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{number} | {shown}");
                     // The column counts characters; the marker is placed by display
@@ -192,7 +196,7 @@ impl Diagnostic {
                     let marker_pad = " ".repeat(before.width());
                     let marker = "^".repeat(spanned.width().max(1));
                     let _ = writeln!(out, "{pad} | {marker_pad}{marker}");
-                    if let Some(help) = &self.help {
+                    if let Some(help) = &help {
                         let _ = writeln!(out, "{pad} = help: {help}");
                     }
                     return out;
@@ -203,15 +207,30 @@ impl Diagnostic {
                     out,
                     "{}{}",
                     if prefix.is_empty() { "error: " } else { prefix },
-                    self.message
+                    message
                 );
             }
         }
-        if let Some(help) = &self.help {
+        if let Some(help) = &help {
             let _ = writeln!(out, "  = help: {help}");
         }
         out
     }
+}
+
+/// `text` with each control character but the line feed shown as one visible symbol of
+/// the same width (U+2400…, `␛` for escape), so nothing read from a file can move the
+/// cursor, change colours or hide a line, and the marker under a span stays in place.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x0A => c,
+            0x00..=0x1F => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
+            0x7F => '\u{2421}',
+            _ if c.is_control() => '\u{FFFD}',
+            _ => c,
+        })
+        .collect()
 }
 
 /// The diagnostics of one run.
@@ -325,6 +344,25 @@ mod tests {
         assert_eq!(s.line_col(offset), (2, 1));
         let offset = s.text.find('雷').unwrap();
         assert_eq!(s.line_col(offset), (1, 10));
+    }
+
+    #[test]
+    fn control_characters_from_the_site_cannot_reach_the_terminal() {
+        let s = Source::new("a.toml", "\u{1b}[2J\u{1b}[31m = 1\n");
+        let d = Diagnostic::error("unknown key `\u{1b}[2J\u{1b}[31m`")
+            .at(&s, 9..10)
+            .with_help("bell \u{7}, del \u{7f}, csi \u{9b}");
+        let shown = d.render();
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{shown:?}"
+        );
+        assert!(shown.contains("unknown key `␛[2J␛[31m`"), "{shown}");
+        assert!(
+            shown.contains("1 | ␛[2J␛[31m = 1\n  |          ^\n"),
+            "{shown}"
+        );
+        assert!(shown.contains("bell ␇, del ␡, csi \u{FFFD}"), "{shown}");
     }
 
     #[test]

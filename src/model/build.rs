@@ -1464,13 +1464,14 @@ pub fn check_path_segment(segment: &str) -> Result<(), String> {
 pub fn content_key(path: &str) -> Result<String, String> {
     let path = path.split('#').next().unwrap_or(path);
     if path.is_empty()
-        || path.contains(['\\', '\0', '%'])
+        || path.contains(['\\', '%'])
+        || path.chars().any(char::is_control)
         || path
             .split('/')
             .any(|s| s == ".." || s == "." || s.is_empty())
     {
         return Err(
-            "a content path may not be empty or contain `..`, `.`, `//`, `\\`, `%` or NUL".into(),
+            "a content path may not be empty or contain `..`, `.`, `//`, `\\`, `%`, NUL or other control characters".into(),
         );
     }
     if !path.ends_with(".md") {

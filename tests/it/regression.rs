@@ -159,3 +159,27 @@ fn every_field_of_a_charter_value_is_checked_in_one_run() {
     assert_contains(&run.stderr, "charter.md:5:8: `values.name`");
     assert_contains(&run.stderr, "charter.md:6:20: link `javascript:alert(1)`");
 }
+
+// Issue 6, found by the `paths` fuzz target: a content path (`@/…`, `transcript`) could hold
+// control characters, so `transcript = "@/x\u001b[2J.md"` was looked up as a page and its
+// name, terminal escape sequence included, printed raw in the error.
+#[test]
+fn a_content_path_with_a_control_character_is_refused_and_shown_harmlessly() {
+    let site = Site::fixture("minimal");
+    site.write(
+        "events/e.toml",
+        "title = \"E\"\nstart = 2026-12-01\n\n[[talks]]\ntitle = \"T\"\ntranscript = \"@/x\\u001b[2J.md\"\n",
+    );
+    site.write("members/\u{1b}[31mred.toml", "name = \"R\"\n");
+    let run = site.check().fails();
+    assert_contains(
+        &run.stderr,
+        "events/e.toml:6:14: `talks.transcript` `@/x␛[2J.md`: a content path may not",
+    );
+    assert_contains(&run.stderr, "members/␛[31mred.toml");
+    assert!(
+        !run.stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "{:?}",
+        run.stderr
+    );
+}
