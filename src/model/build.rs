@@ -1322,10 +1322,12 @@ impl Builder<'_> {
                 }
             }
         }
+        // NFC, like every URL: a file name or slug typed on another system may be
+        // decomposed, or have its combining marks in another order.
         let path = if segments.is_empty() {
             String::new()
         } else {
-            format!("{}/", segments.join("/"))
+            format!("{}/", segments.join("/")).nfc().collect()
         };
         let title = self.required_line(at, &fm.title, "title");
         let date = self.page_date(at, &fm.date, "date");

@@ -183,3 +183,18 @@ fn a_content_path_with_a_control_character_is_refused_and_shown_harmlessly() {
         run.stderr
     );
 }
+
+// Issue 6, found by the `paths` fuzz target: a page's URL kept its file name's or slug's
+// Unicode form, so combining marks in another order than NFC's (`\u{5bf}\u{5bb}`) gave a
+// path that is not NFC, which macOS and the collision check read as another name.
+#[test]
+fn page_urls_are_nfc_whatever_the_form_of_the_slug() {
+    let site = Site::fixture("minimal");
+    site.write(
+        "content/a.md",
+        "+++\ntitle = \"A\"\nslug = \"\u{5bf}\u{5bb}x\"\n+++\n",
+    );
+    let run = site.build().ok();
+    assert!(run.has_page("/\u{5bb}\u{5bf}x/"), "{:?}", run.files());
+    assert!(!run.has_page("/\u{5bf}\u{5bb}x/"));
+}
