@@ -328,9 +328,8 @@ pub fn build(files: &BTreeMap<String, Vec<u8>>, render: bool) -> Outcome {
         None,
         &sink,
     ));
-    for e in shequn::search::write_index(&plan, &rendered, &sink) {
-        panic!("search index: {e}");
-    }
+    let search_errors = shequn::search::write_index(&plan, &rendered, &sink);
+    assert!(search_errors.is_empty(), "search index: {search_errors:?}");
     for (path, bytes) in &plan.builtin_copies {
         let _ = sink.write(path, bytes);
     }
