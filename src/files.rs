@@ -45,6 +45,8 @@ struct Files<'a> {
     calendar: CalendarSite<'a>,
     /// Every calendar lists its events soonest first, from the plan's public lists.
     all: Vec<&'a Event>,
+    /// Where each event is in `all`.
+    position: BTreeMap<&'a EventId, usize>,
 }
 
 impl<'a> Files<'a> {
@@ -68,7 +70,9 @@ impl<'a> Files<'a> {
             vevents: BTreeMap::new(),
         };
         calendar.vevents = ics::vevents(&calendar, &all);
+        let position = all.iter().enumerate().map(|(i, e)| (&e.id, i)).collect();
         Files {
+            position,
             plan,
             md,
             strings,
@@ -87,6 +91,7 @@ impl<'a> Files<'a> {
             next_change,
             calendar: cs,
             all,
+            ..
         } = self;
         let site = plan.site;
         let name = |what: Option<&str>| ics::calendar_name(site, what);
@@ -114,11 +119,12 @@ impl<'a> Files<'a> {
                     .talks_by_person
                     .get(&PersonRef::Speaker(s.id.clone()))
                     .map_or(&[][..], |v| v);
-                let events: Vec<&Event> = all
-                    .iter()
-                    .filter(|e| talks.iter().any(|t| t.event.id == e.id))
-                    .copied()
-                    .collect();
+                // The speaker's events, soonest first like every calendar: from their
+                // talks, not by searching every event for them (a site with thousands
+                // of guest speakers and events would make that quadratic).
+                let mut events: Vec<&Event> = talks.iter().map(|t| t.event).collect();
+                events.sort_by_key(|e| self.position.get(&e.id).copied().unwrap_or(usize::MAX));
+                events.dedup_by_key(|e| &e.id);
                 ics::calendar(cs, &events, Some(&name(Some(&s.name))))
             }
             FileJob::Feed => feeds::atom(plan, md, strings),

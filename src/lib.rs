@@ -164,6 +164,9 @@ pub fn build(options: &BuildOptions) -> BuildReport {
             return report;
         }
     }
+    if options.write {
+        search::prepare();
+    }
     let files = load::load_site(root, Some(&output), config.theme.as_deref(), diags);
     report.timings.record("load", &mut clock);
 
@@ -218,8 +221,8 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     );
     diags.extend(file_errors);
     report.timings.record("render", &mut clock);
-    let search_errors = search::write_index(&plan, &rendered, &sink as &dyn Sink);
-    diags.extend(search_errors.into_iter().map(Diagnostic::error));
+    let search = search::write_index(&plan, &rendered, &sink as &dyn Sink);
+    diags.extend(search.errors.into_iter().map(Diagnostic::error));
     report.timings.record("search", &mut clock);
     let copy_errors = staging.copy_assets(&plan.copies, &plan.builtin_copies, &sink);
     diags.extend(copy_errors);
@@ -237,7 +240,7 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         + plan.files.len()
         + plan.copies.len()
         + plan.builtin_copies.len()
-        + plan.search.files().len();
+        + search.files;
     report.output = Some(output);
     report
 }

@@ -114,8 +114,6 @@ pub struct Plan<'a> {
     pub builtin_copies: Vec<(String, &'static [u8])>,
     /// Calendars, feeds and other machine-readable files, by output path.
     pub files: Vec<PlannedFile<'a>>,
-    /// The shards of the search index under `search/index/`, claimed like the files.
-    pub search: crate::search::IndexLayout,
 }
 
 /// A machine-readable file to write (`files` renders it).
@@ -291,7 +289,6 @@ pub fn plan<'a>(
         copies: Vec::new(),
         builtin_copies: Vec::new(),
         files: Vec::new(),
-        search: crate::search::IndexLayout::for_documents(0),
     };
     plan_outputs(&mut plan, theme, diags);
     check_tag_names(&plan, diags);
@@ -510,10 +507,9 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
     );
     plan.pages = pages;
     plan.files = plan_files(site, &mut claims);
-    plan.search = crate::search::IndexLayout::for_documents(crate::search::document_estimate(plan));
-    for file in plan.search.files() {
-        claims.claim(&file, "the built-in search index".into());
-    }
+    // The search index names its own files in its folder (checked below).
+    let index_meta = format!("{}meta.json", crate::search::INDEX_DIR);
+    claims.claim(&index_meta, "the built-in search index".into());
 
     // Files copied as they are: the site's static/ wins over the local theme's, which
     // wins over the built-in theme's (SPEC §4).
@@ -562,6 +558,20 @@ fn plan_outputs<'a>(plan: &mut Plan<'a>, theme: &Theme, diags: &mut Diagnostics)
             diags.push(
                 Diagnostic::error(format!("{} sources claim the output file `{file}`: {}", claimants.len(), sources.join(", ")))
                     .with_help("URLs that differ only in letter case or Unicode normalisation are the same URL; rename or set `slug` on all but one"),
+            );
+        }
+    }
+    for (key, claimants) in claims.by_key.range(crate::search::INDEX_DIR.to_string()..) {
+        if !key.starts_with(crate::search::INDEX_DIR) {
+            break;
+        }
+        let (file, source) = &claimants[0];
+        if *key != index_meta {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{source} writes `{file}`, in the folder of the built-in search index"
+                ))
+                .with_help("rename it, or set `slug` on the page"),
             );
         }
     }

@@ -27,6 +27,19 @@ use crate::plan::{
 use crate::theme::Theme;
 use crate::urls::paths;
 
+/// The navigation's sections below the home page, in order (`site.nav`).
+const NAV_SECTIONS: [&str; 9] = [
+    "manifesto/",
+    "rules/",
+    "join/",
+    "events/",
+    "talks/",
+    "speakers/",
+    "members/",
+    "chapters/",
+    "search/",
+];
+
 /// How many talks and posts the home page shows.
 const HOME_LIST_LENGTH: usize = 6;
 
@@ -379,6 +392,12 @@ fn initials(name: &str) -> String {
     }
 }
 
+/// Which of the theme's six avatar colours a person's initials get: stable for a
+/// person, varied across a list.
+fn hue(id: &str) -> usize {
+    id.chars().count() % 6
+}
+
 fn links_value(links: &[Link]) -> Value {
     list(
         links
@@ -396,10 +415,17 @@ struct TimeView {
     zone: String,
     zone_abbr: String,
     year: i16,
+    month: i8,
+    day: i8,
 }
 
 impl TimeView {
-    fn value(self) -> Value {
+    /// The template value; `strings` give the short month name (`month_short`).
+    fn value(self, strings: &BTreeMap<String, String>) -> Value {
+        let month_short = strings
+            .get(&format!("month_{}", self.month))
+            .cloned()
+            .unwrap_or_else(|| self.month.to_string());
         obj([
             ("iso", self.iso.into()),
             ("date", self.date.into()),
@@ -408,6 +434,9 @@ impl TimeView {
             ("zone", self.zone.into()),
             ("zone_abbr", self.zone_abbr.into()),
             ("year", self.year.into()),
+            ("month", self.month.into()),
+            ("month_short", month_short.into()),
+            ("day", self.day.into()),
         ])
     }
 }
@@ -425,6 +454,8 @@ fn time_view(z: &jiff::Zoned, language: Language) -> TimeView {
         zone: z.time_zone().iana_name().unwrap_or("UTC").to_string(),
         zone_abbr: dates::zone_abbreviation(z),
         year: z.year(),
+        month: z.month(),
+        day: z.day(),
     }
 }
 
@@ -437,6 +468,8 @@ fn day_view(d: jiff::civil::Date, zone: &str, language: Language) -> TimeView {
         zone: zone.to_string(),
         zone_abbr: String::new(),
         year: d.year(),
+        month: d.month(),
+        day: d.day(),
     }
 }
 
@@ -465,26 +498,24 @@ fn globals(plan: &Plan<'_>, theme: &Theme) -> Context {
     let t = |k: &str| Value::from(strings.get(k).map_or("", String::as_str));
     let item = |key: &str, path: &str| obj([("title", t(key)), ("url", urls.path(path).into())]);
 
-    let mut nav = vec![
-        item("nav_home", ""),
-        item("nav_manifesto", "manifesto/"),
-        item("nav_rules", "rules/"),
-    ];
-    if site.charter.membership.is_some() {
-        nav.push(item("nav_join", "join/"));
-    }
-    for (key, path) in [
-        ("nav_events", "events/"),
-        ("nav_talks", "talks/"),
-        ("nav_speakers", "speakers/"),
-        ("nav_members", "members/"),
-        ("nav_chapters", "chapters/"),
-        ("nav_search", "search/"),
-    ] {
-        nav.push(item(key, path));
+    let mut nav = vec![item("nav_home", "")];
+    for path in NAV_SECTIONS {
+        if path == "join/" && site.charter.membership.is_none() {
+            continue;
+        }
+        nav.push(item(&format!("nav_{}", path.trim_end_matches('/')), path));
     }
     let site_value = obj([
         ("title", text(site.title())),
+        (
+            "initial",
+            site.title()
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default()
+                .into(),
+        ),
         ("name", text(&site.charter.name)),
         ("tagline", opt(site.charter.tagline.as_ref())),
         ("language", text(site.config.language.code())),
@@ -569,6 +600,7 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
             ("headline", opt(m.headline.as_ref())),
             ("avatar", avatar),
             ("initials", initials(&m.name).into()),
+            ("hue", hue(m.handle.as_str()).into()),
         ]);
         let card = with(
             &person,
@@ -605,6 +637,7 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
                     Value::from(s.avatar.as_ref().map(|a| a.url.as_str())),
                 ),
                 ("initials", initials(&s.name).into()),
+                ("hue", hue(s.id.as_str()).into()),
             ]),
         );
     }
@@ -614,9 +647,9 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
         let zone = e.zone.name.as_str();
         let (start, end, when, all_day) = match &e.time {
             EventTime::AllDay { first, last } => (
-                day_view(*first, zone, language).value(),
+                day_view(*first, zone, language).value(strings),
                 if first != last {
-                    day_view(*last, zone, language).value()
+                    day_view(*last, zone, language).value(strings)
                 } else {
                     Value::none()
                 },
@@ -628,9 +661,9 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
                 true,
             ),
             EventTime::Timed { start, end } => (
-                time_view(start, language).value(),
+                time_view(start, language).value(strings),
                 end.as_ref()
-                    .map_or(Value::none(), |z| time_view(z, language).value()),
+                    .map_or(Value::none(), |z| time_view(z, language).value(strings)),
                 dates::range(start, end.as_ref(), language),
                 false,
             ),
@@ -731,6 +764,12 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
                 ),
             ),
             ("reading_minutes", rendered.words.reading_minutes().into()),
+            (
+                "reading_time",
+                t("reading_minutes")
+                    .replace("{n}", &rendered.words.reading_minutes().to_string())
+                    .into(),
+            ),
             ("words", rendered.words.total().into()),
             (
                 "event",
@@ -986,7 +1025,7 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
                     (
                         "previous_start",
                         e.previous_start.as_ref().map_or(Value::none(), |m| {
-                            moment_view(m, &e.zone.name, s.language).value()
+                            moment_view(m, &e.zone.name, s.language).value(s.strings)
                         }),
                     ),
                     (
@@ -1388,7 +1427,14 @@ fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
             site_description(),
         ),
     };
-    ctx.insert_value("page_url", s.url(&page.url_path).into());
+    let page_url = s.url(&page.url_path);
+    // The navigation item this page lies under (`/events/` for an event), if any.
+    let nav_active = NAV_SECTIONS
+        .iter()
+        .find(|section| page.url_path.starts_with(*section))
+        .map_or(String::new(), |section| s.url(section));
+    ctx.insert_value("nav_active", nav_active.into());
+    ctx.insert_value("page_url", page_url.into());
     ctx.insert_value(
         "canonical_url",
         site.config.urls.absolute(&page.url_path).into(),

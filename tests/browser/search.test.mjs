@@ -1,6 +1,7 @@
 // /search/ of example-site: typing a Chinese and an English query shows the expected
-// result links (under the base_url prefix), with the match marked; the form is usable
-// from the keyboard; without JavaScript the page says so and links to the archives.
+// result links (under the base_url prefix), with the match marked; a Traditional query
+// finds Simplified text; the form and "more results" are usable from the keyboard;
+// without JavaScript the page says so and links to the archives.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { serve, launch, prefix } from "./helpers.mjs";
@@ -47,6 +48,27 @@ test("an English plural finds the singular, from the keyboard", async () => {
   await page.keyboard.press("Tab");
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute("href")), links[0]);
+  await page.close();
+});
+
+test("a Traditional query finds Simplified text; more results load from the keyboard", async () => {
+  const page = await browser.newPage();
+  const status = async (q) => {
+    await page.goto(server.base + "search/?q=" + encodeURIComponent(q));
+    await page.waitForSelector("#search-results li");
+    return page.textContent("#search-status");
+  };
+  const simplified = await status("运营");
+  assert.equal(await status("運營"), simplified);
+  // The match is marked in the page's own script.
+  assert.equal(await page.textContent("#search-results mark"), "运营");
+  assert.equal(await page.locator("#search-results li").count(), 10);
+  await page.focus("#search-more");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelectorAll("#search-results li").length > 10);
+  // Focus moves to the first new result.
+  const eleventh = await page.getAttribute("#search-results li:nth-child(11) a", "href");
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("href")), eleventh);
   await page.close();
 });
 

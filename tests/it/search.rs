@@ -76,12 +76,78 @@ fn match_in_a_long_transcript_links_to_its_heading() {
 }
 
 #[test]
-fn traditional_text_is_segmented_and_found_in_either_script() {
+fn traditional_and_simplified_find_each_other() {
     let run = search_site();
+    // Traditional text (這場講座) is found by either script.
     assert_eq!(urls(&query(&run, "講座")), ["/club/posts/recap/"]);
-    assert_eq!(urls(&query(&run, "所有權")), ["/club/posts/recap/"]);
-    // A Simplified query finds Traditional text (not the other way round).
-    assert!(urls(&query(&run, "讲座")).contains(&"/club/posts/recap/"));
+    assert_eq!(urls(&query(&run, "讲座")), ["/club/posts/recap/"]);
+    // A Traditional query finds Simplified text too (所有權 = 所有权).
+    let ownership = urls(&query(&run, "所有權")).join(" ");
+    for url in [
+        "/club/posts/recap/",
+        "/club/members/lin/",
+        "/club/transcripts/rust-night/#所有权",
+    ] {
+        assert!(ownership.contains(url), "{url} in {ownership}");
+    }
+    // A page written only in Traditional: found by a Simplified word inside a sentence,
+    // and by its Traditional form; the snippet keeps the page's own script.
+    let hits = query(&run, "开源");
+    assert_eq!(urls(&hits), ["/club/posts/taipei/"]);
+    assert!(hits[0].text.contains("開源軟體"), "{hits:?}");
+    assert_eq!(urls(&query(&run, "開源")), ["/club/posts/taipei/"]);
+    // 臺北 and 台北 are one place name in either script.
+    assert_eq!(urls(&query(&run, "台北")), ["/club/posts/taipei/"]);
+}
+
+#[test]
+fn word_only_in_a_draft_finds_nothing() {
+    let run = search_site();
+    assert!(query(&run, "quokkaplanning").is_empty());
+    assert!(query(&run, "袋鼠").is_empty());
+    assert!(query(&run, "Unfinished").is_empty());
+    // With --drafts the draft is built, and searchable.
+    let drafts = Site::fixture("search").build_with(&["--drafts"]).ok();
+    assert_eq!(
+        urls(&query(&drafts, "quokkaplanning")),
+        ["/club/posts/draft/"]
+    );
+}
+
+#[test]
+fn index_files_are_the_same_on_every_build() {
+    let site = Site::fixture("search");
+    let read_all = |run: &crate::support::Run| {
+        let dir = run.output.join("search/index");
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let first = read_all(&site.build().ok());
+    let second = read_all(&site.build().ok());
+    assert!(
+        first.len() >= 4,
+        "{:?}",
+        first.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert!(first == second);
+}
+
+#[test]
+fn a_file_in_the_index_folder_is_a_collision() {
+    let site = Site::fixture("search");
+    site.write("static/search/index/t0.json", "{}");
+    let run = site.build().fails();
+    assert_contains(&run.stderr, "in the folder of the built-in search index");
 }
 
 #[test]

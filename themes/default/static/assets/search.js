@@ -1,8 +1,10 @@
 // Search for the default theme: queries the index that `shequn build` writes under
-// search/index/, fetching only the shards a query needs. The lookup mirrors
-// `lookup` in shequn's src/search.rs: the same normalising, plural stemming and shard
-// hash; Han text is matched by the longest indexed word at each character. Index data is
-// put into the page with textContent only, never as HTML.
+// search/index/, fetching only the parts a query needs (meta.json, the term shards of
+// its words, long posting lists, the document shards of the results shown). The lookup
+// mirrors `lookup` in shequn's src/search/lookup.rs: the same normalising (NFKC, lower
+// case, Traditional → Simplified from t2s.txt), plural stemming, shard hash and posting
+// format; Han text is matched by the longest indexed word at each character. Index data
+// is put into the page with textContent only, never as HTML.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -10,15 +12,16 @@
   var input = document.getElementById("search-query");
   var statusLine = document.getElementById("search-status");
   var list = document.getElementById("search-results");
+  var more = document.getElementById("search-more");
   var base = form.getAttribute("data-index");
-  var SHOWN = 30;
+  var PAGE = 10;
   var cache = {};
 
-  function fetchJson(name) {
+  function fetchFile(name, json) {
     if (!cache[name]) {
       cache[name] = fetch(base + name).then(function (r) {
         if (!r.ok) throw new Error(name + ": " + r.status);
-        return r.json();
+        return json ? r.json() : r.text();
       });
     }
     return cache[name];
@@ -40,8 +43,17 @@
     return /s$/.test(w) ? w.slice(0, -1) : w;
   }
 
+  // Traditional → Simplified, from the index's t2s.txt (character, Simplified form, ...).
+  function loadT2s() {
+    return fetchFile("t2s.txt", false).then(function (pairs) {
+      var map = new Map(), chars = Array.from(pairs);
+      for (var i = 0; i + 1 < chars.length; i += 2) map.set(chars[i], chars[i + 1]);
+      return map;
+    });
+  }
+
   // [{han: bool, text}] of the normalised query.
-  function runs(text) {
+  function runs(text, t2s) {
     var out = [], current = "", currentHan = false;
     Array.from(text.normalize("NFKC").toLowerCase()).forEach(function (c) {
       var han = isHan(c), wordy = han || WORDY.test(c);
@@ -49,15 +61,16 @@
         out.push({ han: currentHan, text: currentHan ? current : stem(current) });
         current = "";
       }
-      if (wordy) { current += c; currentHan = han; }
+      if (wordy) { current += han ? (t2s.get(c) || c) : c; currentHan = han; }
     });
     if (current) out.push({ han: currentHan, text: currentHan ? current : stem(current) });
     return out;
   }
 
+  // FNV-1a of the first character of a Han term, else of the whole term.
   function shardOf(term, shards) {
-    var chars = Array.from(term);
-    var key = chars.length && isHan(chars[0]) ? chars[0] : chars.slice(0, 2).join("");
+    var first = Array.from(term)[0] || "";
+    var key = first && isHan(first) ? first : term;
     var hash = 0x811c9dc5;
     new TextEncoder().encode(key).forEach(function (b) {
       hash = Math.imul(hash ^ b, 0x01000193) >>> 0;
@@ -65,10 +78,32 @@
     return hash % shards;
   }
 
-  async function terms(query, meta) {
-    var shard = function (t) { return fetchJson("t" + shardOf(t, meta.term_shards) + ".json"); };
+  var DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  var VALUE = {};
+  for (var d = 0; d < DIGITS.length; d++) VALUE[DIGITS.charCodeAt(d)] = d;
+
+  // Map document → weight of a posting list: gaps and weights in base64 digits, a digit
+  // of 32 or more carrying 5 bits of a number that goes on.
+  function decode(postings) {
+    var out = new Map(), doc = 0, i = 0;
+    while (i < postings.length) {
+      var gap = 0, scale = 1, v;
+      do {
+        v = VALUE[postings.charCodeAt(i++)];
+        gap += (v & 31) * scale;
+        scale *= 32;
+      } while (v >= 32 && i < postings.length);
+      doc += gap;
+      if (i >= postings.length) break;
+      out.set(doc, VALUE[postings.charCodeAt(i++)]);
+    }
+    return out;
+  }
+
+  async function terms(query, meta, t2s) {
+    var shard = function (t) { return fetchFile("t" + shardOf(t, meta.term_shards) + ".json", true); };
     var out = [];
-    for (var run of runs(query)) {
+    for (var run of runs(query, t2s)) {
       if (!run.han) { out.push(run.text); continue; }
       var chars = Array.from(run.text), i = 0;
       while (i < chars.length) {
@@ -82,113 +117,149 @@
         out.push(best);
       }
     }
-    return out;
+    return out.filter(function (t, k) { return out.indexOf(t) === k; });
   }
 
+  async function postings(term, meta) {
+    var shard = await fetchFile("t" + shardOf(term, meta.term_shards) + ".json", true);
+    if (!Object.prototype.hasOwnProperty.call(shard, term)) return new Map();
+    var entry = shard[term];
+    return decode(typeof entry === "number" ? await fetchFile("p" + entry + ".txt", false) : entry);
+  }
+
+  // The ranked documents of a query: every word must match.
   async function lookup(query) {
-    var meta = await fetchJson("meta.json");
-    var wanted = await terms(query, meta);
-    if (!wanted.length) return { terms: [], hits: [] };
+    var hasHan = Array.from(query).some(isHan);
+    var loaded = await Promise.all([fetchFile("meta.json", true), hasHan ? loadT2s() : new Map()]);
+    var meta = loaded[0], t2s = loaded[1];
+    var wanted = await terms(query, meta, t2s);
+    if (!wanted.length) return { terms: [], ranked: [], meta: meta, t2s: t2s };
+    var lists = await Promise.all(wanted.map(function (t) { return postings(t, meta); }));
     var scores = null;
-    for (var term of wanted) {
-      var shard = await fetchJson("t" + shardOf(term, meta.term_shards) + ".json");
-      var postings = Object.prototype.hasOwnProperty.call(shard, term) ? shard[term] : [];
-      var idf = Math.log(1 + meta.documents / Math.max(1, postings.length / 2));
-      var these = new Map(), doc = 0;
-      for (var k = 0; k < postings.length; k += 2) {
-        doc += postings[k];
-        these.set(doc, postings[k + 1] * idf);
-      }
-      if (scores === null) { scores = these; continue; }
+    lists.forEach(function (list) {
+      var idf = Math.log(1 + meta.documents / Math.max(1, list.size));
+      var these = new Map();
+      list.forEach(function (w, doc) { these.set(doc, w * idf); });
+      if (scores === null) { scores = these; return; }
       var both = new Map();
-      scores.forEach(function (s, d) { if (these.has(d)) both.set(d, s + these.get(d)); });
+      scores.forEach(function (s, doc) { if (these.has(doc)) both.set(doc, s + these.get(doc)); });
       scores = both;
-    }
+    });
     var ranked = Array.from(scores.entries()).sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
-    var shown = ranked.slice(0, SHOWN);
-    var hits = await Promise.all(shown.map(async function (entry) {
-      var d = entry[0];
-      var rows = await fetchJson("d" + (d % meta.doc_shards) + ".json");
-      var row = rows[Math.floor(d / meta.doc_shards)];
+    return { terms: wanted, ranked: ranked.map(function (e) { return e[0]; }), meta: meta, t2s: t2s };
+  }
+
+  function documentsOf(ids, meta) {
+    return Promise.all(ids.map(async function (doc) {
+      var rows = await fetchFile("d" + (doc % meta.doc_shards) + ".json", true);
+      var row = rows[Math.floor(doc / meta.doc_shards)];
       return { kind: row[0], title: row[1], url: row[2], text: row[3] };
     }));
-    return { terms: wanted, hits: hits, total: ranked.length };
   }
 
-  // Lower case that keeps every index in place, for finding matches in the text.
-  function lowerInPlace(text) {
-    return Array.from(text).map(function (c) {
-      var l = c.toLowerCase();
-      return Array.from(l).length === 1 && l.length === c.length ? l : c;
-    }).join("");
+  // [start, end) ranges of `text` that match a term: a whole word whose stem is a term,
+  // or a Han term anywhere (compared in Simplified form).
+  function matches(text, result) {
+    var ranges = [], wordTerms = new Set(), hanTerms = [];
+    result.terms.forEach(function (t) {
+      if (isHan(Array.from(t)[0])) hanTerms.push(t); else wordTerms.add(t);
+    });
+    var word = /[\p{Alphabetic}\p{Nd}\p{Nl}\p{No}]+/gu, m;
+    while ((m = word.exec(text))) {
+      var w = m[0];
+      if (Array.from(w).some(isHan)) continue;
+      if (wordTerms.has(stem(w.normalize("NFKC").toLowerCase()))) ranges.push([m.index, m.index + w.length]);
+    }
+    if (hanTerms.length) {
+      // Han characters keep their length in UTF-16 when mapped, so indexes agree.
+      var simple = text.replace(/[\u3400-\u9fff]/g, function (c) { return result.t2s.get(c) || c; });
+      hanTerms.forEach(function (t) {
+        for (var at = simple.indexOf(t); at >= 0; at = simple.indexOf(t, at + t.length)) ranges.push([at, at + t.length]);
+      });
+    }
+    ranges.sort(function (a, b) { return a[0] - b[0]; });
+    return ranges;
   }
 
   // Appends the text around the first match to `into`, each match in a <mark>.
-  function snippet(text, words, into) {
-    var lower = lowerInPlace(text);
-    var first = -1;
-    words.forEach(function (w) {
-      var at = lower.indexOf(w);
-      if (at >= 0 && (first < 0 || at < first)) first = at;
-    });
-    var start = Math.max(0, first - 60);
-    var end = Math.min(text.length, Math.max(first, 0) + 160);
+  function snippet(text, result, into) {
+    var ranges = matches(text, result);
+    var first = ranges.length ? ranges[0][0] : 0;
+    var start = Math.max(0, first - 60), end = Math.min(text.length, start + 220);
     if (start > 0) into.appendChild(document.createTextNode("…"));
     var i = start;
-    while (i < end) {
-      var next = -1, len = 0;
-      words.forEach(function (w) {
-        var at = lower.indexOf(w, i);
-        if (at >= 0 && at < end && (next < 0 || at < next)) { next = at; len = w.length; }
-      });
-      if (next < 0) { into.appendChild(document.createTextNode(text.slice(i, end))); break; }
-      if (next > i) into.appendChild(document.createTextNode(text.slice(i, next)));
+    ranges.forEach(function (r) {
+      if (r[0] < i || r[1] > end) return;
+      if (r[0] > i) into.appendChild(document.createTextNode(text.slice(i, r[0])));
       var mark = document.createElement("mark");
-      mark.textContent = text.slice(next, next + len);
+      mark.textContent = text.slice(r[0], r[1]);
       into.appendChild(mark);
-      i = next + len;
-    }
+      i = r[1];
+    });
+    if (i < end) into.appendChild(document.createTextNode(text.slice(i, end)));
     if (end < text.length) into.appendChild(document.createTextNode("…"));
   }
 
-  function show(result) {
-    list.replaceChildren();
-    var n = result.total || 0;
-    if (!n) {
-      statusLine.textContent = form.getAttribute("data-no-results");
-      return;
-    }
-    var template = form.getAttribute(n === 1 ? "data-results-one" : "data-results");
-    statusLine.textContent = template.replace("{n}", String(n));
-    result.hits.forEach(function (hit) {
-      var item = document.createElement("li");
-      item.className = "card search-result";
-      var heading = document.createElement("h2");
-      heading.className = "card-title";
-      var link = document.createElement("a");
-      link.href = hit.url;
-      link.textContent = hit.title;
-      heading.appendChild(link);
-      var kind = document.createElement("p");
-      kind.className = "card-meta";
-      kind.textContent = form.getAttribute("data-kind-" + hit.kind) || hit.kind;
-      var text = document.createElement("p");
-      text.className = "card-summary";
-      snippet(hit.text, result.terms, text);
-      item.append(heading, kind, text);
-      list.appendChild(item);
-    });
+  function item(hit, result) {
+    var li = document.createElement("li");
+    li.className = "card search-result";
+    var heading = document.createElement("h2");
+    heading.className = "card-title";
+    var link = document.createElement("a");
+    link.href = hit.url;
+    link.textContent = hit.title;
+    heading.appendChild(link);
+    var kind = document.createElement("p");
+    kind.className = "card-meta";
+    kind.textContent = form.getAttribute("data-kind-" + hit.kind) || hit.kind;
+    var text = document.createElement("p");
+    text.className = "card-summary";
+    snippet(hit.text, result, text);
+    li.append(heading, kind, text);
+    return li;
   }
 
-  var latest = 0;
+  var latest = 0, current = null, shown = 0;
+
+  // Shows the next page of results; resolves to the first new link.
+  async function showMore(ticket) {
+    var ids = current.ranked.slice(shown, shown + PAGE);
+    var hits = await documentsOf(ids, current.meta);
+    if (ticket !== latest) return null;
+    var first = null;
+    hits.forEach(function (hit) {
+      var li = item(hit, current);
+      list.appendChild(li);
+      first = first || li.querySelector("a");
+    });
+    shown += ids.length;
+    more.hidden = shown >= current.ranked.length;
+    return first;
+  }
+
+  function fail(ticket) {
+    if (ticket === latest) statusLine.textContent = form.getAttribute("data-failed");
+  }
+
   function run(query) {
     var ticket = ++latest;
-    if (!query.trim()) { list.replaceChildren(); statusLine.textContent = ""; return; }
+    if (!query.trim()) {
+      list.replaceChildren();
+      statusLine.textContent = "";
+      more.hidden = true;
+      return;
+    }
     lookup(query).then(function (result) {
-      if (ticket === latest) show(result);
-    }, function () {
-      if (ticket === latest) statusLine.textContent = form.getAttribute("data-failed");
-    });
+      if (ticket !== latest) return;
+      current = result;
+      shown = 0;
+      list.replaceChildren();
+      var n = result.ranked.length;
+      var template = form.getAttribute(n === 0 ? "data-no-results" : n === 1 ? "data-results-one" : "data-results");
+      statusLine.textContent = template.replace("{n}", String(n));
+      more.hidden = true;
+      if (n) return showMore(ticket);
+    }).catch(function () { fail(ticket); });
   }
 
   var timer = null;
@@ -198,10 +269,15 @@
   });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    clearTimeout(timer);
     var url = new URL(window.location.href);
     url.searchParams.set("q", input.value);
     history.replaceState(null, "", url);
     run(input.value);
+  });
+  more.addEventListener("click", function () {
+    var ticket = latest;
+    showMore(ticket).then(function (link) { if (link) link.focus(); }, function () { fail(ticket); });
   });
   var initial = new URL(window.location.href).searchParams.get("q");
   if (initial) { input.value = initial; run(initial); }

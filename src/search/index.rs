@@ -1,0 +1,347 @@
+//! The index files, from the documents (`documents` before, `output` after): the terms
+//! of every document are counted on all cores, a chunk of documents at a time, merged
+//! into one posting list per term in document order, and written as compact text.
+//!
+//! Files under `search/index/`, so that a query fetches only what it needs:
+//! - `meta.json`: counts and shard numbers, fetched first.
+//! - `tNN.json`, the term shards: `{"term": postings, ...}`. A Han term goes to the shard
+//!   of its first character, so that one fetch finds every indexed word that starts at a
+//!   given character of a query; another term to the shard of the whole term.
+//!   Postings are a string (below), or, when longer than [`INLINE_POSTINGS`], the number
+//!   `N` of the file `pN.txt` that holds them, so a common word does not weigh on every
+//!   query that shares its shard.
+//! - `dNN.json`: `[kind, title, url, text]` of documents `NN`, `NN + D`, `NN + 2D`...
+//!   (D the number of document shards): what a result shows.
+//! - `t2s.txt`: the Traditional → Simplified character pairs that the query side applies.
+//!
+//! A posting is a document id, as the gap from the one before (the first from 0), and a
+//! weight 1–31 (occurrences, plus 8 for a word of the title). Numbers are written in the
+//! 64 characters of base64: a digit below 32 ends a number, one of 32 or more carries 5
+//! bits and continues; a weight is one digit.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::documents::Document;
+use super::words::{t2s_pairs, Splitter};
+use super::{Written, INDEX_DIR};
+use crate::output::Sink;
+
+/// Longer posting lists go to a file of their own.
+pub const INLINE_POSTINGS: usize = 512;
+/// Term and document shards aim at about this many bytes each: a query fetches one term
+/// shard per word and one document shard per result shown, and each file costs the
+/// build a file creation.
+const TERM_SHARD_BYTES: usize = 8 * 1024;
+const DOC_SHARD_BYTES: usize = 12 * 1024;
+const MAX_SHARDS: usize = 4096;
+/// Characters of a document's text kept for snippets.
+const SNIPPET_CHARS: usize = 600;
+/// Weight of a term in a title, added to its occurrences (at most [`MAX_OCCURRENCES`]).
+const TITLE_WEIGHT: u32 = 8;
+const MAX_OCCURRENCES: u32 = 23;
+
+pub const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn push_number(into: &mut Vec<u8>, mut n: u32) {
+    while n >= 32 {
+        into.push(DIGITS[32 + (n & 31) as usize]);
+        n >>= 5;
+    }
+    into.push(DIGITS[n as usize]);
+}
+
+/// The postings of one term, in document order: the first document's id apart, so that
+/// lists of consecutive chunks of documents join without decoding.
+struct Postings {
+    first: u32,
+    last: u32,
+    /// The first weight, then a gap and a weight for each further document.
+    rest: Vec<u8>,
+}
+
+impl Postings {
+    fn new(doc: u32, weight: u32) -> Postings {
+        Postings {
+            first: doc,
+            last: doc,
+            rest: vec![DIGITS[weight as usize]],
+        }
+    }
+
+    fn push(&mut self, doc: u32, weight: u32) {
+        push_number(&mut self.rest, doc - self.last);
+        self.rest.push(DIGITS[weight as usize]);
+        self.last = doc;
+    }
+
+    /// Appends the postings of later documents.
+    fn append(&mut self, later: Postings) {
+        push_number(&mut self.rest, later.first - self.last);
+        self.rest.extend_from_slice(&later.rest);
+        self.last = later.last;
+    }
+
+    fn encoded_len(&self) -> usize {
+        let mut first = Vec::new();
+        push_number(&mut first, self.first);
+        first.len() + self.rest.len()
+    }
+
+    fn write(&self, into: &mut Vec<u8>) {
+        push_number(into, self.first);
+        into.extend_from_slice(&self.rest);
+    }
+}
+
+type TermMap = FxHashMap<Box<str>, Postings>;
+
+/// The postings of the documents `first..`, one map per chunk. Terms get a number the
+/// first time the chunk meets them, so each word of the text costs one hash lookup.
+fn chunk_postings(first: u32, docs: &[Document]) -> TermMap {
+    let mut ids: FxHashMap<Box<str>, u32> = FxHashMap::default();
+    let mut lists: Vec<Option<Postings>> = Vec::new();
+    // By term number: occurrences in the document's text, and whether it is in the title.
+    let mut counts: Vec<(u32, bool)> = Vec::new();
+    let mut touched: Vec<u32> = Vec::new();
+    let mut body = Splitter::default();
+    let mut title = Splitter::default();
+    let mut number = |term: &str, counts: &mut Vec<(u32, bool)>, touched: &mut Vec<u32>| {
+        let id = match ids.get(term) {
+            Some(id) => *id,
+            None => {
+                let id = counts.len() as u32;
+                ids.insert(term.into(), id);
+                counts.push((0, false));
+                id
+            }
+        };
+        if counts[id as usize] == (0, false) {
+            touched.push(id);
+        }
+        id as usize
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        let doc_id = first + i as u32;
+        body.feed(&doc.text);
+        title.feed(&doc.title);
+        for term in body.terms() {
+            let id = number(term, &mut counts, &mut touched);
+            counts[id].0 += 1;
+        }
+        for term in title.terms() {
+            let id = number(term, &mut counts, &mut touched);
+            counts[id].1 = true;
+        }
+        lists.resize_with(counts.len(), || None);
+        for id in touched.drain(..) {
+            let (occurrences, in_title) = std::mem::take(&mut counts[id as usize]);
+            let weight = occurrences.min(MAX_OCCURRENCES) + if in_title { TITLE_WEIGHT } else { 0 };
+            match &mut lists[id as usize] {
+                Some(p) => p.push(doc_id, weight),
+                none => *none = Some(Postings::new(doc_id, weight)),
+            }
+        }
+        body.clear();
+        title.clear();
+    }
+    ids.into_iter()
+        .filter_map(|(term, id)| Some((term, lists[id as usize].take()?)))
+        .collect()
+}
+
+/// The shard of a term: FNV-1a of its first character when that is a Han character,
+/// else of the whole term, modulo the shard count. `search.js` computes the same.
+pub fn shard_of(term: &str, shards: usize) -> usize {
+    let key = match term.chars().next() {
+        Some(c) if super::words::is_han(c) => &term[..c.len_utf8()],
+        _ => term,
+    };
+    let mut hash: u32 = 0x811c9dc5;
+    for b in key.bytes() {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x01000193);
+    }
+    hash as usize % shards
+}
+
+/// How many shards `bytes` of data need at `per_shard` each.
+fn shard_count(bytes: usize, per_shard: usize) -> usize {
+    bytes.div_ceil(per_shard).clamp(1, MAX_SHARDS)
+}
+
+/// Appends `text` as a JSON string.
+fn push_json_string(into: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail.
+    serde_json::to_writer(&mut *into, text).unwrap();
+}
+
+/// Builds the index files and writes each as soon as it is made, so that the whole
+/// index is never in memory at once.
+pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
+    let chunk = docs.len().div_ceil(32).max(64);
+    let chunks: Vec<TermMap> = docs
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(i, part)| chunk_postings((i * chunk) as u32, part))
+        .collect();
+    let mut terms = TermMap::default();
+    for map in chunks {
+        for (term, postings) in map {
+            match terms.get_mut(&term) {
+                Some(p) => p.append(postings),
+                None => {
+                    terms.insert(term, postings);
+                }
+            }
+        }
+    }
+
+    let term_bytes: usize = terms
+        .iter()
+        .map(|(t, p)| t.len() + 6 + p.rest.len().min(INLINE_POSTINGS))
+        .sum();
+    let term_shards = shard_count(term_bytes, TERM_SHARD_BYTES);
+    let mut by_shard: Vec<Vec<(&str, &Postings)>> = vec![Vec::new(); term_shards];
+    for (term, postings) in &terms {
+        by_shard[shard_of(term, term_shards)].push((term, postings));
+    }
+    by_shard
+        .par_iter_mut()
+        .for_each(|s| s.sort_by_key(|(t, _)| *t));
+    // Long posting lists are numbered in shard and term order.
+    let mut long_lists = Vec::new();
+    let mut shards = Vec::new();
+    for shard in &by_shard {
+        let mut entries = Vec::new();
+        for (term, postings) in shard {
+            if postings.encoded_len() > INLINE_POSTINGS {
+                entries.push((*term, Err(long_lists.len())));
+                long_lists.push(*postings);
+            } else {
+                entries.push((*term, Ok(*postings)));
+            }
+        }
+        shards.push(entries);
+    }
+
+    // Document shards aim at DOC_SHARD_BYTES from an estimate of each row's size.
+    let doc_bytes: usize = docs
+        .iter()
+        .map(|d| d.title.len() + d.url.len() + d.text.len().min(SNIPPET_CHARS * 3) + 20)
+        .sum();
+    let doc_shards = shard_count(doc_bytes, DOC_SHARD_BYTES);
+
+    let meta = format!(
+        "{{\"version\":2,\"documents\":{},\"term_shards\":{term_shards},\"doc_shards\":{doc_shards}}}",
+        docs.len()
+    );
+    let mut written = Written::default();
+    let write = |path: String, bytes: &[u8]| sink.write(&path, bytes).err();
+    written
+        .errors
+        .extend(write(format!("{INDEX_DIR}meta.json"), meta.as_bytes()));
+    written
+        .errors
+        .extend(write(format!("{INDEX_DIR}t2s.txt"), t2s_pairs().as_bytes()));
+    let term_errors = shards.par_iter().enumerate().filter_map(|(i, entries)| {
+        let mut json = b"{".to_vec();
+        for (n, (term, postings)) in entries.iter().enumerate() {
+            if n > 0 {
+                json.push(b',');
+            }
+            push_json_string(&mut json, term);
+            json.push(b':');
+            match postings {
+                Ok(p) => {
+                    json.push(b'"');
+                    p.write(&mut json);
+                    json.push(b'"');
+                }
+                Err(file) => json.extend_from_slice(file.to_string().as_bytes()),
+            }
+        }
+        json.push(b'}');
+        write(format!("{INDEX_DIR}t{i}.json"), &json)
+    });
+    let long_errors = long_lists.par_iter().enumerate().filter_map(|(i, p)| {
+        let mut text = Vec::with_capacity(p.rest.len() + 8);
+        p.write(&mut text);
+        write(format!("{INDEX_DIR}p{i}.txt"), &text)
+    });
+    let doc_errors = (0..doc_shards).into_par_iter().filter_map(|i| {
+        let mut json = b"[".to_vec();
+        for (n, d) in docs.iter().skip(i).step_by(doc_shards).enumerate() {
+            if n > 0 {
+                json.push(b',');
+            }
+            push_row(&mut json, d);
+        }
+        json.push(b']');
+        write(format!("{INDEX_DIR}d{i}.json"), &json)
+    });
+    written.errors.extend(
+        term_errors
+            .chain(long_errors)
+            .chain(doc_errors)
+            .collect::<Vec<_>>(),
+    );
+    written.files = 2 + term_shards + long_lists.len() + doc_shards;
+    written
+}
+
+/// `[kind, title, url, text]` of a document, its text cut for snippets.
+fn push_row(into: &mut Vec<u8>, d: &Document) {
+    into.push(b'[');
+    for field in [d.kind, d.title.as_str(), d.url.as_str()] {
+        push_json_string(into, field);
+        into.push(b',');
+    }
+    let end = d
+        .text
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map_or(d.text.len(), |(at, _)| at);
+    push_json_string(into, &d.text[..end]);
+    into.push(b']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(postings: &[(u32, u32)]) -> String {
+        let mut p = Postings::new(postings[0].0, postings[0].1);
+        for &(doc, weight) in &postings[1..] {
+            p.push(doc, weight);
+        }
+        let mut out = Vec::new();
+        p.write(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn postings_are_gaps_and_weights_in_base64_digits() {
+        // 0 → "A", weight 1 → "B"; gap 40 = 8 + 32·1 → "o" (32 + 8) then "B" (1).
+        assert_eq!(encode(&[(0, 1), (40, 31)]), "ABoBf");
+        // Chunks joined by `append` equal one list.
+        let mut a = Postings::new(3, 2);
+        a.push(5, 2);
+        let mut b = Postings::new(1000, 4);
+        b.push(1001, 9);
+        a.append(b);
+        let mut joined = Vec::new();
+        a.write(&mut joined);
+        assert_eq!(
+            String::from_utf8(joined).unwrap(),
+            encode(&[(3, 2), (5, 2), (1000, 4), (1001, 9)])
+        );
+    }
+
+    #[test]
+    fn shard_counts_follow_the_data() {
+        assert_eq!(shard_count(0, 8192), 1);
+        assert_eq!(shard_count(8193, 8192), 2);
+        assert_eq!(shard_count(100 << 20, 8192), 4096);
+    }
+}

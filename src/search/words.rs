@@ -1,0 +1,373 @@
+//! The words of a text, for the search index and for queries: text is normalised (NFKC,
+//! lower case, Traditional Han characters to Simplified), English and other non-Han
+//! words are cut at non-letters and stripped of plural endings, and Han text is cut into
+//! dictionary words by jieba. `search.js` does the same to a query, with the character
+//! table that [`t2s_pairs`] writes into the index.
+//!
+//! The index side ([`Splitter`]) runs over every document of a 10 000-page site, so it
+//! avoids per-character allocation: ASCII and the common Han blocks take a fast path,
+//! and only the rest goes through NFKC.
+
+use std::sync::OnceLock;
+
+use jieba_rs::Jieba;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Longer words (hashes, run-together identifiers) are not indexed.
+pub const MAX_WORD_BYTES: usize = 40;
+
+/// Han characters, as counted by the Markdown stage.
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Han characters of the two main blocks, which NFKC leaves alone.
+fn is_unified_han(c: u32) -> bool {
+    matches!(c, 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+}
+
+const TABLE_START: u32 = 0x3400;
+const TABLE_END: u32 = 0x9FFF;
+
+/// Traditional → Simplified for every character of the two main Han blocks (fast2s,
+/// one character at a time, so that the index and `search.js` agree character for
+/// character), built once.
+fn t2s_table() -> &'static [char] {
+    static TABLE: OnceLock<Vec<char>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        (TABLE_START..=TABLE_END)
+            .map(|n| {
+                let Some(c) = char::from_u32(n).filter(|c| is_unified_han(*c as u32)) else {
+                    return char::from_u32(n).unwrap_or(' ');
+                };
+                let simplified = fast2s::convert(c.encode_utf8(&mut [0; 4]));
+                let mut chars = simplified.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(s), None) => s,
+                    _ => c,
+                }
+            })
+            .collect()
+    })
+}
+
+/// The Simplified form of a Han character (itself when it has none).
+pub fn simplified(c: char) -> char {
+    let n = c as u32;
+    if (TABLE_START..=TABLE_END).contains(&n) {
+        t2s_table()[(n - TABLE_START) as usize]
+    } else {
+        c
+    }
+}
+
+/// Every character that [`simplified`] changes, followed by its Simplified form, as one
+/// string: the table `search.js` applies to a query.
+pub fn t2s_pairs() -> String {
+    let mut pairs = String::new();
+    for (i, s) in t2s_table().iter().enumerate() {
+        // The table holds one character for each number of its range.
+        let c = char::from_u32(TABLE_START + i as u32).unwrap();
+        if *s != c {
+            pairs.push(c);
+            pairs.push(*s);
+        }
+    }
+    pairs
+}
+
+/// The segmenter, made on first use (about 0.1 s and 45 MiB), once per process: `serve`
+/// pays once.
+pub fn jieba() -> &'static Jieba {
+    static JIEBA: OnceLock<Jieba> = OnceLock::new();
+    JIEBA.get_or_init(Jieba::new)
+}
+
+/// English plural endings off: talks → talk, stories → story, classes → class, boxes → box.
+/// Anything that is not a plain ASCII word is kept as it is. Returns the stem's length
+/// in bytes and whether a `y` replaces the ending.
+fn stem_parts(word: &[u8]) -> (usize, bool) {
+    let n = word.len();
+    if n <= 3 || word[n - 1] != b's' || !word.iter().all(|b| b.is_ascii_lowercase()) {
+        return (n, false);
+    }
+    if word.ends_with(b"ies") && n > 4 {
+        return (n - 3, true);
+    }
+    if word.ends_with(b"sses") {
+        return (n - 2, false);
+    }
+    for ending in [&b"xes"[..], b"ches", b"shes", b"zzes"] {
+        if word.ends_with(ending) {
+            return (n - 2, false);
+        }
+    }
+    if word.ends_with(b"ss") || word.ends_with(b"us") || word.ends_with(b"is") {
+        return (n, false);
+    }
+    if word.ends_with(b"s") {
+        return (n - 1, false);
+    }
+    (n, false)
+}
+
+/// The stem of a lower-case word (see [`stem_parts`]).
+pub fn stem(word: &str) -> String {
+    let (len, y) = stem_parts(word.as_bytes());
+    let mut stem = word[..len].to_string();
+    if y {
+        stem.push('y');
+    }
+    stem
+}
+
+/// A run of query text of one script, normalised.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Run {
+    /// Han characters, in Simplified form.
+    Han(String),
+    /// A stemmed word of other letters and digits.
+    Word(String),
+}
+
+/// Cuts a query into Han runs and words, as `search.js` does: NFKC and lower case over
+/// the whole text, then `simplify` on each Han character.
+pub fn runs(text: &str, simplify: &dyn Fn(char) -> char) -> Vec<Run> {
+    let normal: String = text.nfkc().collect::<String>().to_lowercase();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut current_is_han = false;
+    for c in normal.chars() {
+        let han = is_han(c);
+        let wordy = han || c.is_alphanumeric();
+        if !current.is_empty() && (!wordy || han != current_is_han) {
+            out.push(finish_run(std::mem::take(&mut current), current_is_han));
+        }
+        if wordy {
+            current.push(if han { simplify(c) } else { c });
+            current_is_han = han;
+        }
+    }
+    if !current.is_empty() {
+        out.push(finish_run(current, current_is_han));
+    }
+    out
+}
+
+fn finish_run(text: String, is_han: bool) -> Run {
+    if is_han {
+        Run::Han(text)
+    } else {
+        Run::Word(stem(&text))
+    }
+}
+
+/// Splits document text into the index's terms. One per thread, reused from document
+/// to document so that its buffers are allocated once.
+#[derive(Default)]
+pub struct Splitter {
+    /// Non-Han words of the text, stemmed, each followed by a space.
+    words: String,
+    /// Han runs of the text, Simplified, each followed by a space.
+    han: String,
+    /// Where the word being written into `words` starts, when there is one.
+    word_start: Option<usize>,
+    /// A scratch buffer for text that needs NFKC.
+    other: String,
+}
+
+impl Splitter {
+    /// Feeds `text` (more than one text may be fed before [`Splitter::terms`]).
+    pub fn feed(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_alphanumeric() {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                self.end_han();
+                let at = self.words.len();
+                self.word_start.get_or_insert(at);
+                self.words.push_str(&text[start..i]);
+                self.words[at..].make_ascii_lowercase();
+                continue;
+            }
+            if b < 0x80 {
+                self.end_word();
+                self.end_han();
+                i += 1;
+                continue;
+            }
+            // `i` is on a character boundary: ASCII bytes and whole characters are
+            // consumed one at a time.
+            let c = text[i..].chars().next().unwrap();
+            if is_unified_han(c as u32) {
+                self.end_word();
+                let table = t2s_table();
+                for c in text[i..].chars() {
+                    let n = c as u32;
+                    if !is_unified_han(n) {
+                        break;
+                    }
+                    self.han.push(table[(n - TABLE_START) as usize]);
+                    i += c.len_utf8();
+                }
+                continue;
+            }
+            // Everything else, up to the next ASCII byte or common Han character, goes
+            // through NFKC and lower case, as the query does.
+            let end = text[i..]
+                .char_indices()
+                .find(|(_, c)| c.is_ascii() || is_unified_han(*c as u32))
+                .map_or(text.len(), |(at, _)| i + at);
+            let mut other = std::mem::take(&mut self.other);
+            other.clear();
+            // A combining mark after a letter composes with it (e + ◌́ = é).
+            let mut letter = None;
+            if is_combining_mark(c) && self.word_start.is_some_and(|s| self.words.len() > s) {
+                letter = self.words.pop();
+            }
+            other.extend(letter.into_iter().chain(text[i..end].chars()).nfkc());
+            for c in other.to_lowercase().chars() {
+                if is_han(c) {
+                    self.end_word();
+                    self.han.push(simplified(c));
+                } else if c.is_alphanumeric() {
+                    self.end_han();
+                    self.push_word_char(c);
+                } else {
+                    self.end_word();
+                    self.end_han();
+                }
+            }
+            self.other = other;
+            i = end;
+        }
+        self.end_word();
+        self.end_han();
+    }
+
+    fn push_word_char(&mut self, c: char) {
+        if self.word_start.is_none() {
+            self.word_start = Some(self.words.len());
+        }
+        self.words.push(c);
+    }
+
+    fn end_word(&mut self) {
+        let Some(start) = self.word_start.take() else {
+            return;
+        };
+        let (len, y) = stem_parts(&self.words.as_bytes()[start..]);
+        if len > MAX_WORD_BYTES {
+            self.words.truncate(start);
+            return;
+        }
+        self.words.truncate(start + len);
+        if y {
+            self.words.push('y');
+        }
+        self.words.push(' ');
+    }
+
+    fn end_han(&mut self) {
+        if !self.han.is_empty() && !self.han.ends_with(' ') {
+            self.han.push(' ');
+        }
+    }
+
+    /// Every term of what was fed, once per occurrence. Han runs give jieba's words and,
+    /// for long words, the dictionary words inside them (所有权 → 所有, 所有权), never a
+    /// string across two words. [`Splitter::clear`] makes the splitter ready for the
+    /// next document.
+    pub fn terms(&self) -> impl Iterator<Item = &str> {
+        let han = if self.han.is_empty() {
+            Vec::new()
+        } else {
+            jieba().cut_for_search(&self.han, true)
+        };
+        let words = self.words.split(' ').filter(|w| !w.is_empty());
+        words.chain(
+            han.into_iter()
+                .map(|token| token.word)
+                .filter(|w| !w.trim().is_empty() && w.len() <= MAX_WORD_BYTES * 3),
+        )
+    }
+
+    pub fn clear(&mut self) {
+        self.words.clear();
+        self.han.clear();
+        self.word_start = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<String> {
+        let mut splitter = Splitter::default();
+        splitter.feed(text);
+        let terms = splitter.terms().map(str::to_string).collect();
+        terms
+    }
+
+    #[test]
+    fn plurals_are_stemmed() {
+        assert_eq!(stem("talks"), "talk");
+        assert_eq!(stem("stories"), "story");
+        assert_eq!(stem("classes"), "class");
+        assert_eq!(stem("boxes"), "box");
+        assert_eq!(stem("matches"), "match");
+        assert_eq!(stem("bus"), "bus");
+        assert_eq!(stem("analysis"), "analysis");
+        assert_eq!(stem("rust"), "rust");
+    }
+
+    #[test]
+    fn query_runs_split_han_from_latin() {
+        assert_eq!(
+            runs("Rust所有權Talks, ＡＢＣ", &simplified),
+            vec![
+                Run::Word("rust".into()),
+                Run::Han("所有权".into()),
+                Run::Word("talk".into()),
+                Run::Word("abc".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn index_terms_match_query_runs() {
+        assert_eq!(
+            split("Rust Talks, ＡＢＣ café cafe\u{301} Stories"),
+            ["rust", "talk", "abc", "café", "café", "story"]
+        );
+        // Han text: Simplified, cut into words, with the words inside long ones.
+        let terms = split("Rust講座，所有權");
+        assert_eq!(terms[0], "rust");
+        assert!(terms.contains(&"讲座".to_string()), "{terms:?}");
+        assert!(terms.contains(&"所有权".to_string()), "{terms:?}");
+        assert!(terms.contains(&"所有".to_string()), "{terms:?}");
+        assert!(!terms.iter().any(|t| t.contains(' ') || t.contains('，')));
+    }
+
+    #[test]
+    fn long_words_are_left_out() {
+        let hash = "0123456789abcdef0123456789abcdef0123456789";
+        assert_eq!(split(&format!("commit {hash} fixes")), ["commit", "fix"]);
+    }
+
+    #[test]
+    fn compatibility_ideographs_and_traditional_forms_fold() {
+        assert_eq!(simplified('國'), '国');
+        assert_eq!(simplified('国'), '国');
+        let pairs = t2s_pairs();
+        assert!(pairs.contains("國国"));
+        assert_eq!(pairs.chars().count() % 2, 0);
+    }
+}
