@@ -5,8 +5,10 @@
 //! - **Accepted** strings (markup, quotes, break-outs, bidi controls, long strings, …)
 //!   go into one site: string `i` fills every field of member `m{i}`, speaker `s{i}`,
 //!   chapter `c{i}`, series `se{i}`, event `e{i}` (venue and talk included) and pages
-//!   `p{i}` and `t{i}`; the charter and `shequn.toml`, which exist once, hold all of them
-//!   joined. The site must build, and every output file must pass `checks` (HTML parsed
+//!   `p{i}` and `t{i}`; the charter's values, roles, rules and tiers hold one string each,
+//!   its other fields all of them joined. The site title, charter name and tagline are on
+//!   every page, so they hold all the strings joined in a second, small build. The site
+//!   must build, and every output file must pass `checks` (HTML parsed
 //!   by html5ever, XML, iCalendar, JSON, paths); names, titles and summaries must read
 //!   back whole from the page text, the JSON-LD, the `.ics` and the feed, which shows
 //!   they were escaped, not dropped.
