@@ -328,8 +328,12 @@ pub fn build(files: &BTreeMap<String, Vec<u8>>, render: bool) -> Outcome {
         None,
         &sink,
     ));
-    let search_errors = shequn::search::write_index(&plan, &rendered, &sink);
-    assert!(search_errors.is_empty(), "search index: {search_errors:?}");
+    let search = shequn::search::write_index(&plan, &rendered, &sink);
+    assert!(
+        search.errors.is_empty(),
+        "search index: {:?}",
+        search.errors
+    );
     for (path, bytes) in &plan.builtin_copies {
         let _ = sink.write(path, bytes);
     }
@@ -629,7 +633,7 @@ fn plan_paths(files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
     out.extend(plan.files.iter().map(|f| f.file.clone()));
     out.extend(plan.copies.iter().map(|c| c.output_path.clone()));
     out.extend(plan.builtin_copies.iter().map(|(p, _)| p.clone()));
-    out.extend(plan.search.files());
+    // The search index names its own files, all under `search/index/`.
     out
 }
 
