@@ -293,8 +293,9 @@ fn html_content(out: &mut String, html: &str) {
     ));
 }
 
-/// Escapes text and attribute values for XML, and drops the control characters XML 1.0
-/// does not allow at all.
+/// Escapes text and attribute values for XML, and drops the characters XML 1.0 does not
+/// allow at all: control characters, and U+FFFE and U+FFFF, which Markdown can produce
+/// from a character reference (`&#xFFFE;`) although text fields refuse them.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
@@ -306,6 +307,7 @@ pub fn escape(text: &str) -> String {
             '\'' => out.push_str("&apos;"),
             '\t' | '\n' | '\r' => out.push(c),
             c if c.is_control() => {}
+            '\u{FFFE}' | '\u{FFFF}' => {}
             c => out.push(c),
         }
     }
@@ -334,7 +336,7 @@ mod tests {
     #[test]
     fn xml_escaping_covers_markup_and_drops_controls() {
         assert_eq!(
-            escape("<a href=\"x\">&'\u{1}"),
+            escape("<a href=\"x\">&'\u{1}\u{FFFE}\u{FFFF}"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
         );
     }

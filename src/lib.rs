@@ -151,6 +151,7 @@ pub fn build(options: &BuildOptions) -> BuildReport {
             return report;
         }
     };
+    diags.extend(load::text::control_characters(&config_source));
     let Some(config) = model::config::build(&config_source, options.base_url.as_deref(), diags)
     else {
         return report;

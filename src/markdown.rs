@@ -177,6 +177,14 @@ fn render_one(
                 return start..start + needle.len();
             }
         }
+        // The whole link as written (`[x](java&#x73;cript:…)`), found in the file; else
+        // its offset in the text, exact for a body and close for a TOML string.
+        let written = md.text().get(link.clone()).unwrap_or("");
+        let haystack = md.source.text.get(text_start..end).unwrap_or("");
+        if let Some(i) = haystack.find(written).filter(|_| !written.is_empty()) {
+            let start = text_start + i;
+            return start..start + written.len();
+        }
         let start = (text_start + link.start).min(end);
         start..(text_start + link.end).min(end)
     };
@@ -229,6 +237,9 @@ fn render_one(
             Event::Html(html) | Event::InlineHtml(html) if !md.allows_raw_html => {
                 *event = Event::Text(html.clone());
             }
+            // `# Title {onclick=alert(1)}` would write any attribute, an event handler
+            // included: where raw HTML is escaped, only the `{#id}` and `{.class}` stay.
+            Event::Start(Tag::Heading { attrs, .. }) if !md.allows_raw_html => attrs.clear(),
             // A character reference such as `&#7;` makes a control character that the
             // file itself may not hold (see `load::text`); it would be invalid in HTML.
             Event::Text(text) | Event::Code(text)

@@ -3,6 +3,15 @@
 //! failed build leaves the previous output untouched and a successful one leaves no
 //! stale file. Before anything is written, output folders that could hold the user's
 //! own work are refused (SPEC §5). `check` writes nowhere (`NullSink`).
+//!
+//! The swap is one atomic step on Linux (`renameat2` with `RENAME_EXCHANGE`) and macOS
+//! (`renamex_np` with `RENAME_SWAP`): the output path names the complete old tree until
+//! the instant it names the complete new one, whenever the build is killed. Then the old
+//! tree, now at the staging path, is removed; a build killed during that removal leaves
+//! the staging folder, which the next build removes. Elsewhere, or on a file system
+//! without the exchange, the output is first renamed aside to `.NAME.shequn-old`: a
+//! build killed between the two renames leaves no output folder, and the next build
+//! puts the old one back before it starts.
 
 // A `Diagnostic` is the error type throughout; errors are rare, so its size on the
 // error path costs nothing worth boxing for.
@@ -37,6 +46,10 @@ pub struct DirSink {
     root: PathBuf,
     /// The folder name shown in messages instead of the staging folder's.
     shown_as: String,
+    /// The first error that every later write would repeat (a full disk, a quota, a
+    /// read-only file system): later writes return it instead of trying, so the build
+    /// reports it once rather than once per page.
+    stopped: std::sync::OnceLock<String>,
 }
 
 impl DirSink {
@@ -55,20 +68,41 @@ impl DirSink {
 
 impl Sink for DirSink {
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        if let Some(first) = self.stopped.get() {
+            return Err(first.clone());
+        }
         let target = self.target(path)?;
+        let stop = |e: &std::io::Error, message: String| {
+            if is_disk_wide(e) {
+                let _ = self.stopped.set(message.clone());
+            }
+            message
+        };
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| {
-                format!(
+                let message = format!(
                     "cannot create {}/{}: {}",
                     self.shown_as,
                     parent_rel(path),
                     io_reason(&e)
-                )
+                );
+                stop(&e, message)
             })?;
         }
-        std::fs::write(&target, bytes)
-            .map_err(|e| format!("cannot write {}/{path}: {}", self.shown_as, io_reason(&e)))
+        std::fs::write(&target, bytes).map_err(|e| {
+            let message = format!("cannot write {}/{path}: {}", self.shown_as, io_reason(&e));
+            stop(&e, message)
+        })
     }
+}
+
+/// Errors that every further write to the same folder would meet too.
+fn is_disk_wide(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        StorageFull | QuotaExceeded | ReadOnlyFilesystem | FileTooLarge
+    )
 }
 
 fn parent_rel(path: &str) -> &str {
@@ -192,6 +226,18 @@ impl Staging {
     /// site never waits where a deploy could pick it up.
     pub fn remove_leftovers(output: &Path) -> Result<(), Diagnostic> {
         let (_, _, staging, old) = Staging::siblings(output);
+        // A build killed between the two renames of the fallback swap left the previous
+        // output aside and none in place: put it back, so this build replaces it as usual.
+        if std::fs::symlink_metadata(output).is_err() && old.join(MARKER).is_file() {
+            std::fs::rename(&old, output).map_err(|e| {
+                Diagnostic::error(format!(
+                    "cannot restore {} from {}: {}",
+                    output.display(),
+                    old.display(),
+                    io_reason(&e)
+                ))
+            })?;
+        }
         for leftover in [&staging, &old] {
             if std::fs::symlink_metadata(leftover).is_ok() {
                 std::fs::remove_dir_all(leftover).map_err(|e| {
@@ -223,6 +269,7 @@ impl Staging {
         let sink = DirSink {
             root: staging.clone(),
             shown_as: name,
+            stopped: std::sync::OnceLock::new(),
         };
         Ok((
             Staging {
@@ -276,6 +323,30 @@ impl Staging {
         })?;
         let had_output = self.output.exists();
         if had_output {
+            match exchange(&self.staging, &self.output) {
+                Ok(()) => {
+                    // The staging path now holds the previous build.
+                    return remove_tree_in_parallel(&self.staging).map_err(|e| {
+                        fail(
+                            format!(
+                                "cannot remove the previous build {}",
+                                self.staging.display()
+                            ),
+                            e,
+                        )
+                    });
+                }
+                // No atomic exchange here: rename aside, then into place.
+                Err(e) if is_unsupported(&e) => {}
+                Err(e) => {
+                    return Err(fail(
+                        format!("cannot swap the new build into {}", self.output.display()),
+                        e,
+                    ))
+                }
+            }
+        }
+        if had_output {
             std::fs::rename(&self.output, &self.old)
                 .map_err(|e| fail(format!("cannot move {} aside", self.output.display()), e))?;
         }
@@ -303,6 +374,65 @@ impl Staging {
     pub fn abort(self) {
         let _ = std::fs::remove_dir_all(&self.staging);
     }
+}
+
+/// Swaps two paths in one atomic step, so that each names the other's tree.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // The raw system call: the glibc wrapper only exists from glibc 2.28, musl lacks it.
+    // Safe: both paths are NUL-terminated strings that live across the call.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Swaps two paths in one atomic step, so that each names the other's tree.
+#[cfg(target_os = "macos")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // Safe: both paths are NUL-terminated strings that live across the call.
+    let result = unsafe { libc::renamex_np(a.as_ptr(), b.as_ptr(), libc::RENAME_SWAP) };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// No atomic exchange on this system: the caller falls back to two renames.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Whether an exchange failed because the system or file system cannot do it (an old
+/// kernel, a network or FUSE file system), rather than for a reason a retry would share.
+fn is_unsupported(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    if matches!(
+        e.raw_os_error(),
+        Some(libc::ENOSYS) | Some(libc::EINVAL) | Some(libc::ENOTSUP)
+    ) {
+        return true;
+    }
+    e.kind() == std::io::ErrorKind::Unsupported
 }
 
 /// Removes a folder tree, the entries two levels down in parallel (`members/*/` holds

@@ -90,12 +90,17 @@ impl Urls {
         } else {
             return Err("`base_url` must start with https:// or http://".into());
         };
+        // Characters RFC 3986 does not allow in a URL, and that would need escaping
+        // wherever the base URL is written (HTML, JSON-LD, XML, iCalendar).
         if base_url
             .chars()
             .any(|c| c.is_whitespace() || c.is_control())
-            || base_url.contains(['?', '#', '\\'])
+            || base_url.contains(['?', '#', '\\', '"', '<', '>', '`', '{', '}', '|', '^'])
         {
-            return Err("`base_url` may not contain spaces, `?`, `#` or `\\`".into());
+            return Err(
+                "`base_url` may not contain spaces, `?`, `#`, `\\`, quotes, `<`, `>` or `{`, `}`, `|`, `^`, `` ` ``"
+                    .into(),
+            );
         }
         let host_len = rest.find('/').unwrap_or(rest.len());
         if host_len == 0 {

@@ -608,6 +608,33 @@ pub fn load_site(
             files.theme_i18n = named_texts(&i18n, diags);
         }
     }
+    // Every text file is checked for control characters; each one found is an error,
+    // and the file is still parsed so that its other problems are found in this run.
+    let texts = files
+        .charter
+        .iter()
+        .chain(
+            [
+                &files.members,
+                &files.speakers,
+                &files.chapters,
+                &files.series,
+                &files.events,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|r| &r.source),
+        )
+        .chain(&files.content)
+        .chain(
+            files
+                .templates
+                .iter()
+                .chain(&files.theme_templates)
+                .chain(&files.theme_i18n)
+                .map(|(_, s)| s),
+        );
+    diags.extend(texts.flat_map(|s| text::control_characters(s)));
     files
 }
 

@@ -61,22 +61,32 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<SourceRef, Diagnostic> {
         )
         .with_help("text files must be UTF-8; save it as UTF-8 or move it to `static/`"));
     }
-    // Control characters are invisible in editors and break feeds, calendars and HTML
-    // (BAD-INPUTS row 9); a file is refused at the first one rather than published.
-    if let Some((at, c)) = text.char_indices().find(|(_, c)| is_forbidden_control(*c)) {
-        return Err(at_byte(
-            path,
-            bytes,
-            at,
-            format!(
-                "the file contains the control character U+{:04X}, invisible in most editors",
-                c as u32
-            ),
-        )
-        .with_help("delete it (it often comes from copying out of a PDF or a terminal)"));
-    }
     Ok(Source::new(path, normalise_line_ends(text)))
 }
+
+/// The control characters of a decoded file, each an error where it is (at most
+/// [`MAX_CONTROL_REPORTS`] a file). Control characters are invisible in editors and break
+/// feeds, calendars and HTML (BAD-INPUTS row 9). The file is still parsed, so that the
+/// build reports its other problems in the same run.
+pub fn control_characters(source: &Source) -> Vec<Diagnostic> {
+    source
+        .text
+        .char_indices()
+        .filter(|(_, c)| is_forbidden_control(*c))
+        .take(MAX_CONTROL_REPORTS)
+        .map(|(at, c)| {
+            Diagnostic::error(format!(
+                "the file contains the control character U+{:04X}, invisible in most editors",
+                c as u32
+            ))
+            .at(source, at..at + c.len_utf8())
+            .with_help("delete it (it often comes from copying out of a PDF or a terminal)")
+        })
+        .collect()
+}
+
+/// How many control characters of one file are reported.
+const MAX_CONTROL_REPORTS: usize = 20;
 
 /// Characters no text file may hold: C0 and C1 controls but tab, LF and CR, DEL, and the
 /// noncharacters U+FFFE and U+FFFF.
@@ -174,11 +184,13 @@ mod tests {
 
     #[test]
     fn control_characters_are_refused_where_they_are() {
-        let e = decode("a.md", b"+++\ntitle = 1\n+++\nab\x1b[31m").unwrap_err();
+        let s = decode("a.md", b"+++\ntitle = 1\n+++\nab\x1b[31m").unwrap();
+        let e = control_characters(&s).remove(0);
         let l = e.location.unwrap();
         assert_eq!((l.line, l.column), (4, 3));
         assert!(e.message.contains("U+001B"), "{}", e.message);
-        assert!(decode("a.md", b"tab\there\r\n").is_ok());
+        let tab = decode("a.md", b"tab\there\r\n").unwrap();
+        assert!(control_characters(&tab).is_empty());
     }
 
     #[test]

@@ -33,7 +33,15 @@ pub fn parse<T: DeserializeOwned>(
     let mut table = match toml::de::DeTable::parse(text) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(toml_error(source, range.start, &e, what));
+            // A control character is reported where it is by `load` (`control_character`),
+            // which says what it is; TOML's "invalid string" at the same place adds nothing.
+            let at_control = e
+                .span()
+                .and_then(|s| text.get(s.start..)?.chars().next())
+                .is_some_and(super::text::is_forbidden_control);
+            if !at_control {
+                diags.push(toml_error(source, range.start, &e, what));
+            }
             return None;
         }
     };

@@ -363,9 +363,7 @@ impl Builder<'_> {
     /// A plain-text field: control characters would break feeds, calendars and pages.
     fn text(&mut self, at: At<'_>, value: &S<String>, field: &str) -> Option<String> {
         let s = value.get_ref();
-        if let Some(c) = s.chars().find(|c| {
-            (c.is_control() && *c != '\t' && *c != '\n') || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-        }) {
+        if let Some(c) = s.chars().find(|c| is_refused_char(*c)) {
             self.error(
                 at,
                 value.span(),
@@ -402,8 +400,17 @@ impl Builder<'_> {
             .filter(|s| !s.is_empty())
     }
 
-    /// A Markdown field (a TOML string, so its text is owned).
+    /// A Markdown field (a TOML string, so its text is owned). Control characters are
+    /// refused as in plain fields: the text reaches feeds, calendars and the search index.
     fn md(&mut self, at: At<'_>, value: &S<String>, trusted: bool) -> MdId {
+        if let Some(c) = value.get_ref().chars().find(|c| is_refused_char(*c)) {
+            self.error(
+                at,
+                value.span(),
+                format!("the text contains the control character U+{:04X}", c as u32),
+                Some("remove it; control characters are not allowed in text fields".into()),
+            );
+        }
         self.push_md(
             at.source,
             at.span(value.span()),
@@ -419,7 +426,8 @@ impl Builder<'_> {
             .map(|v| self.md(at, v, trusted))
     }
 
-    /// A page or charter body, read from its source file when rendered.
+    /// A page or charter body, read from its source file when rendered. A control
+    /// character in it is a character of the file, refused where it is by `load`.
     fn body_md(&mut self, source: &SourceRef, range: Range<usize>, trusted: bool) -> MdId {
         self.push_md(source, range, None, trusted)
     }
@@ -482,6 +490,20 @@ impl Builder<'_> {
     fn links(&mut self, at: At<'_>, links: &Links) -> Vec<Link> {
         let mut out = Vec::new();
         for (label, url) in links {
+            if let Some(c) = label.chars().find(|c| is_refused_char(*c)) {
+                // The key has no span of its own; its value is on the same line.
+                self.error(
+                    at,
+                    url.span(),
+                    format!(
+                        "link label `{}` contains the control character U+{:04X}",
+                        label.escape_debug(),
+                        c as u32
+                    ),
+                    Some("remove it; control characters are not allowed in text fields".into()),
+                );
+                continue;
+            }
             let field = format!("links.{label}");
             if let Some(u) = self.url(at, url, &field) {
                 out.push(Link {
@@ -600,6 +622,19 @@ impl Builder<'_> {
                     t.span(),
                     format!("tag `{name}` has no letters or digits to make a URL from"),
                     None,
+                );
+                continue;
+            }
+            if slug.len() > MAX_SEGMENT_BYTES {
+                let shown: String = name.chars().take(40).collect();
+                self.error(
+                    at,
+                    t.span(),
+                    format!(
+                        "tag `{shown}…` is too long to make a URL from ({} bytes; at most {MAX_SEGMENT_BYTES})",
+                        slug.len()
+                    ),
+                    Some("file systems refuse longer file names; shorten the tag".into()),
                 );
                 continue;
             }
@@ -812,23 +847,24 @@ impl Builder<'_> {
             .values
             .iter()
             .filter_map(|v| {
-                let name = self.required_line(at, &v.name, "values.name")?;
+                // Every field is checked, so one run reports all of a value's errors.
+                let name = self.required_line(at, &v.name, "values.name");
+                let description = self.opt_md(at, &v.description, true);
                 Some(Value {
-                    name,
-                    description: self.opt_md(at, &v.description, true),
+                    name: name?,
+                    description,
                 })
             })
             .collect();
         let mut roles: Vec<Role> = Vec::new();
         for r in &file.roles {
             let taken = roles.iter().any(|o| o.id.0 == *r.id.get_ref());
-            let Some(id) = self.charter_id(at, &r.id, "role", taken, None) else {
-                continue;
-            };
-            let Some(title) = self.required_line(at, &r.title, "roles.title") else {
-                continue;
-            };
+            let id = self.charter_id(at, &r.id, "role", taken, None);
+            let title = self.required_line(at, &r.title, "roles.title");
             let description = self.opt_line(at, &r.description, "roles.description");
+            let (Some(id), Some(title)) = (id, title) else {
+                continue;
+            };
             roles.push(Role {
                 id: RoleId(id),
                 title,
@@ -839,13 +875,12 @@ impl Builder<'_> {
         for r in &file.rules {
             let taken = rules.iter().any(|o| o.id.0 == *r.id.get_ref());
             let help = "each rule needs its own id: it is the anchor `#rule-<id>`";
-            let Some(id) = self.charter_id(at, &r.id, "rule", taken, Some(help)) else {
-                continue;
-            };
-            let Some(title) = self.required_line(at, &r.title, "rules.title") else {
-                continue;
-            };
+            let id = self.charter_id(at, &r.id, "rule", taken, Some(help));
+            let title = self.required_line(at, &r.title, "rules.title");
             let text = self.opt_md(at, &r.text, true);
+            let (Some(id), Some(title)) = (id, title) else {
+                continue;
+            };
             rules.push(Rule {
                 id: RuleId(id),
                 title,
@@ -860,10 +895,13 @@ impl Builder<'_> {
                 .tiers
                 .iter()
                 .filter_map(|t| {
+                    let name = self.required_line(at, &t.name, "tiers.name");
+                    let price = self.opt_line(at, &t.price, "tiers.price");
+                    let perks = self.opt_md(at, &t.perks, true);
                     Some(Tier {
-                        name: self.required_line(at, &t.name, "tiers.name")?,
-                        price: self.opt_line(at, &t.price, "tiers.price"),
-                        perks: self.opt_md(at, &t.perks, true),
+                        name: name?,
+                        price,
+                        perks,
                     })
                 })
                 .collect(),
@@ -893,7 +931,8 @@ impl Builder<'_> {
         let errors = self.diags.error_count();
         let name = self.required_line(at, &f.name, "name");
         let role = match &f.role {
-            Some(r) if self.ids.roles.is_empty() => Some(r.get_ref().clone()),
+            // Without declared roles, a role is free text.
+            Some(r) if self.ids.roles.is_empty() => self.line(at, r, "role"),
             Some(r) => self.reference(at, r, RefKind::Role, "role"),
             None => None,
         };
@@ -1321,10 +1360,12 @@ impl Builder<'_> {
                 }
             }
         }
+        // NFC, like every URL: a file name or slug typed on another system may be
+        // decomposed, or have its combining marks in another order.
         let path = if segments.is_empty() {
             String::new()
         } else {
-            format!("{}/", segments.join("/"))
+            format!("{}/", segments.join("/")).nfc().collect()
         };
         let title = self.required_line(at, &fm.title, "title");
         let date = self.page_date(at, &fm.date, "date");
@@ -1411,6 +1452,17 @@ impl Builder<'_> {
     }
 }
 
+/// The longest URL segment (a folder name in the output) made from a tag or `slug`:
+/// file systems allow 255 bytes, and a little room stays for what tools append.
+pub const MAX_SEGMENT_BYTES: usize = 200;
+
+/// Characters no text field may hold: control characters other than tab and line feed
+/// (a CR left after line-end normalisation came from an escape), and the noncharacters
+/// U+FFFE and U+FFFF. XML cannot carry most of them and iCalendar none of them.
+pub fn is_refused_char(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n') || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
 /// A URL segment made from a file name or `slug`: one segment, nothing that could walk
 /// out of the output folder or confuse a file system.
 pub fn check_path_segment(segment: &str) -> Result<(), String> {
@@ -1419,6 +1471,12 @@ pub fn check_path_segment(segment: &str) -> Result<(), String> {
     }
     if segment.contains(['/', '\\']) {
         return Err("is one URL segment: it may not contain `/` or `\\`".into());
+    }
+    if segment.len() > MAX_SEGMENT_BYTES {
+        return Err(format!(
+            "is {} bytes long; a URL segment may have at most {MAX_SEGMENT_BYTES} (file systems refuse longer names)",
+            segment.len()
+        ));
     }
     if segment == "." || segment == ".." || segment.ends_with('.') || segment.starts_with('.') {
         return Err("may not start or end with `.`".into());
@@ -1449,13 +1507,14 @@ pub fn check_path_segment(segment: &str) -> Result<(), String> {
 pub fn content_key(path: &str) -> Result<String, String> {
     let path = path.split('#').next().unwrap_or(path);
     if path.is_empty()
-        || path.contains(['\\', '\0', '%'])
+        || path.contains(['\\', '%'])
+        || path.chars().any(char::is_control)
         || path
             .split('/')
             .any(|s| s == ".." || s == "." || s.is_empty())
     {
         return Err(
-            "a content path may not be empty or contain `..`, `.`, `//`, `\\`, `%` or NUL".into(),
+            "a content path may not be empty or contain `..`, `.`, `//`, `\\`, `%`, NUL or other control characters".into(),
         );
     }
     if !path.ends_with(".md") {

@@ -153,6 +153,25 @@ pub fn build(
             RawHtml::Content
         }
     };
+    let title = file.title.as_ref().and_then(|t| {
+        if let Some(c) = t
+            .get_ref()
+            .chars()
+            .find(|c| super::build::is_refused_char(*c))
+        {
+            diags.push(
+                Diagnostic::error(format!(
+                    "`title` contains the control character U+{:04X}",
+                    c as u32
+                ))
+                .at(source, t.span())
+                .with_help("remove it; control characters are not allowed in text fields"),
+            );
+            return None;
+        }
+        // A one-line field, like every title: new lines fold into spaces.
+        Some(t.get_ref().split_whitespace().collect::<Vec<_>>().join(" "))
+    });
     let output_dir = file
         .output_dir
         .as_ref()
@@ -162,7 +181,7 @@ pub fn build(
     }
     Some(Config {
         urls: urls?,
-        title: file.title.map(|t| t.into_inner()),
+        title: title.filter(|t| !t.is_empty()),
         language,
         zone: zone?,
         theme,

@@ -5,14 +5,18 @@
 
 mod support;
 
+mod atomicity;
 mod bad_inputs;
+mod checks;
 mod commands;
 mod drafts;
 mod errors;
+mod hostile;
 mod links;
 mod machine_readable;
 mod output;
 mod pagination;
+mod paths;
 mod privacy;
 mod records;
 mod references;
