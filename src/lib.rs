@@ -180,14 +180,28 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         return report;
     };
     report.timings.record("model", &mut clock);
-    let plan = plan::plan(&site, &theme, options.now, diags);
-    report.timings.record("plan", &mut clock);
-    let rendered = markdown::render_all(&site, diags);
+    // Planning is one thread's work and Markdown keeps every core busy: they do not
+    // depend on each other, so the plan is made while the Markdown renders, and the
+    // templates are compiled beside them.
+    let mut markdown_diags = Diagnostics::new();
+    let mut template_diags = Diagnostics::new();
+    let (plan, (rendered, tera)) = rayon::join(
+        || plan::plan(&site, &theme, options.now, diags),
+        || {
+            rayon::join(
+                || markdown::render_all(&site, &mut markdown_diags),
+                || {
+                    let checked = template_check::check_before_compile(&theme, &mut template_diags);
+                    checked
+                        .then(|| render::compile_templates(&theme, &mut template_diags))
+                        .flatten()
+                },
+            )
+        },
+    );
+    diags.extend(markdown_diags);
+    diags.extend(template_diags);
     report.timings.record("markdown", &mut clock);
-    let tera = template_check::check_before_compile(&theme, diags)
-        .then(|| render::compile_templates(&theme, diags))
-        .flatten();
-    report.timings.record("templates", &mut clock);
     report.next_change = next_change(&site, options.now);
     let Some(mut tera) = tera else { return report };
     if diags.has_errors() {

@@ -592,213 +592,240 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
         }))
     };
 
+    // Each kind of card is made in parallel; the maps are filled in key order after.
+    let members: Vec<(&MemberId, Value, Value)> = plan
+        .members
+        .par_iter()
+        .map(|m| {
+            let url = urls.path(&paths::member(m.handle.as_str()));
+            let avatar = Value::from(m.avatar.as_ref().map(|a| a.url.as_str()));
+            let role = m.role.as_ref().map_or(Value::none(), |r| {
+                let title = site
+                    .charter
+                    .roles
+                    .iter()
+                    .find(|x| x.id == *r)
+                    .map_or(r.0.as_str(), |x| x.title.as_str());
+                obj([("id", text(r.0.as_str())), ("title", text(title))])
+            });
+            let person = obj([
+                ("id", text(m.handle.as_str())),
+                ("kind", text("member")),
+                ("name", text(&m.name)),
+                ("url", text(&url)),
+                ("headline", opt(m.headline.as_ref())),
+                ("avatar", avatar),
+                ("initials", initials(&m.name).into()),
+                ("hue", hue(m.handle.as_str()).into()),
+            ]);
+            let card = with(
+                &person,
+                [
+                    ("handle", text(m.handle.as_str())),
+                    ("role", role),
+                    (
+                        "chapter",
+                        m.chapter.as_ref().map_or(Value::none(), chapter_link),
+                    ),
+                    ("city", opt(m.city.as_ref())),
+                    ("tags", tag_values(&m.tags)),
+                    ("links", links_value(&m.links)),
+                    (
+                        "joined",
+                        Value::from(m.joined.map(|d| dates::date(d, language))),
+                    ),
+                ],
+            );
+            (&m.handle, card, person)
+        })
+        .collect();
+    let speakers: Vec<&Speaker> = site.speakers.values().collect();
+    let speakers: Vec<(PersonRef, Value)> = speakers
+        .par_iter()
+        .map(|s| {
+            (
+                PersonRef::Speaker(s.id.clone()),
+                obj([
+                    ("id", text(s.id.as_str())),
+                    ("kind", text("speaker")),
+                    ("name", text(&s.name)),
+                    ("url", urls.path(&paths::speaker(s.id.as_str())).into()),
+                    ("headline", opt(s.headline.as_ref())),
+                    (
+                        "avatar",
+                        Value::from(s.avatar.as_ref().map(|a| a.url.as_str())),
+                    ),
+                    ("initials", initials(&s.name).into()),
+                    ("hue", hue(s.id.as_str()).into()),
+                ]),
+            )
+        })
+        .collect();
     let mut member_cards = BTreeMap::new();
     let mut persons = BTreeMap::new();
-    for m in &plan.members {
-        let url = urls.path(&paths::member(m.handle.as_str()));
-        let avatar = Value::from(m.avatar.as_ref().map(|a| a.url.as_str()));
-        let role = m.role.as_ref().map_or(Value::none(), |r| {
-            let title = site
-                .charter
-                .roles
-                .iter()
-                .find(|x| x.id == *r)
-                .map_or(r.0.as_str(), |x| x.title.as_str());
-            obj([("id", text(r.0.as_str())), ("title", text(title))])
-        });
-        let person = obj([
-            ("id", text(m.handle.as_str())),
-            ("kind", text("member")),
-            ("name", text(&m.name)),
-            ("url", text(&url)),
-            ("headline", opt(m.headline.as_ref())),
-            ("avatar", avatar),
-            ("initials", initials(&m.name).into()),
-            ("hue", hue(m.handle.as_str()).into()),
-        ]);
-        let card = with(
-            &person,
-            [
-                ("handle", text(m.handle.as_str())),
-                ("role", role),
+    for (handle, card, person) in members {
+        member_cards.insert(handle, card);
+        persons.insert(PersonRef::Member(handle.clone()), person);
+    }
+    persons.extend(speakers);
+
+    let events: Vec<&Event> = site.events.values().collect();
+    let event_cards: BTreeMap<&EventId, Value> = events
+        .par_iter()
+        .map(|e| {
+            let zone = e.zone.name.as_str();
+            let (start, end, when, all_day) = match &e.time {
+                EventTime::AllDay { first, last } => (
+                    day_view(*first, zone, language).value(strings),
+                    if first != last {
+                        day_view(*last, zone, language).value(strings)
+                    } else {
+                        Value::none()
+                    },
+                    format!(
+                        "{} ({})",
+                        dates::day_range(*first, *last, language),
+                        t("all_day")
+                    ),
+                    true,
+                ),
+                EventTime::Timed { start, end } => (
+                    time_view(start, language).value(strings),
+                    end.as_ref()
+                        .map_or(Value::none(), |z| time_view(z, language).value(strings)),
+                    dates::range(start, end.as_ref(), language),
+                    false,
+                ),
+            };
+            let status_label = match e.status {
+                Status::Scheduled => String::new(),
+                Status::Cancelled => t("status_cancelled"),
+                Status::Postponed => t("status_postponed"),
+                Status::Rescheduled => t("status_rescheduled"),
+            };
+            let session_label = e
+                .number
+                .map(|n| t("session_label").replace("{n}", &n.to_string()))
+                .unwrap_or_default();
+            let series =
+                e.series
+                    .as_ref()
+                    .and_then(|s| site.series.get(s))
+                    .map_or(Value::none(), |s| {
+                        obj([
+                            ("id", text(s.id.as_str())),
+                            ("name", text(&s.name)),
+                            ("url", urls.path(&paths::series(s.id.as_str())).into()),
+                        ])
+                    });
+            let venue = e.venue.as_ref().map_or(Value::none(), |v| {
+                obj([
+                    ("name", opt(v.name.as_ref())),
+                    ("address", opt(v.address.as_ref())),
+                    ("city", opt(v.city.as_ref())),
+                    ("map_url", opt(v.map_url.as_ref())),
+                ])
+            });
+            let card = obj([
+                ("id", text(e.id.as_str())),
+                ("title", text(&e.title)),
+                ("url", urls.path(&paths::event(e.id.as_str())).into()),
+                ("summary", opt(e.summary.as_ref())),
+                ("status", text(e.status.as_str())),
+                ("status_label", status_label.into()),
+                ("is_upcoming", e.is_upcoming(plan.now).into()),
+                ("is_cancelled", (e.status == Status::Cancelled).into()),
+                ("all_day", all_day.into()),
+                ("start", start),
+                ("end", end),
+                ("when", when.into()),
+                ("timezone", text(zone)),
+                ("series", series),
+                ("number", Value::from(e.number)),
+                ("session_label", session_label.into()),
                 (
                     "chapter",
-                    m.chapter.as_ref().map_or(Value::none(), chapter_link),
+                    e.chapter.as_ref().map_or(Value::none(), chapter_link),
                 ),
-                ("city", opt(m.city.as_ref())),
-                ("tags", tag_values(&m.tags)),
-                ("links", links_value(&m.links)),
+                ("venue", venue),
+                ("online_url", opt(e.online_url.as_ref())),
                 (
-                    "joined",
-                    Value::from(m.joined.map(|d| dates::date(d, language))),
+                    "is_online",
+                    (e.online_url.is_some() && e.venue.is_none()).into(),
                 ),
-            ],
-        );
-        member_cards.insert(&m.handle, card);
-        persons.insert(PersonRef::Member(m.handle.clone()), person);
-    }
-    for s in site.speakers.values() {
-        persons.insert(
-            PersonRef::Speaker(s.id.clone()),
-            obj([
-                ("id", text(s.id.as_str())),
-                ("kind", text("speaker")),
-                ("name", text(&s.name)),
-                ("url", urls.path(&paths::speaker(s.id.as_str())).into()),
-                ("headline", opt(s.headline.as_ref())),
                 (
-                    "avatar",
-                    Value::from(s.avatar.as_ref().map(|a| a.url.as_str())),
+                    "is_in_person",
+                    (e.venue.is_some() && e.online_url.is_none()).into(),
                 ),
-                ("initials", initials(&s.name).into()),
-                ("hue", hue(s.id.as_str()).into()),
-            ]),
-        );
-    }
-
-    let mut event_cards = BTreeMap::new();
-    for e in site.events.values() {
-        let zone = e.zone.name.as_str();
-        let (start, end, when, all_day) = match &e.time {
-            EventTime::AllDay { first, last } => (
-                day_view(*first, zone, language).value(strings),
-                if first != last {
-                    day_view(*last, zone, language).value(strings)
-                } else {
-                    Value::none()
-                },
-                format!(
-                    "{} ({})",
-                    dates::day_range(*first, *last, language),
-                    t("all_day")
+                (
+                    "is_hybrid",
+                    (e.venue.is_some() && e.online_url.is_some()).into(),
                 ),
-                true,
-            ),
-            EventTime::Timed { start, end } => (
-                time_view(start, language).value(strings),
-                end.as_ref()
-                    .map_or(Value::none(), |z| time_view(z, language).value(strings)),
-                dates::range(start, end.as_ref(), language),
-                false,
-            ),
-        };
-        let status_label = match e.status {
-            Status::Scheduled => String::new(),
-            Status::Cancelled => t("status_cancelled"),
-            Status::Postponed => t("status_postponed"),
-            Status::Rescheduled => t("status_rescheduled"),
-        };
-        let session_label = e
-            .number
-            .map(|n| t("session_label").replace("{n}", &n.to_string()))
-            .unwrap_or_default();
-        let series =
-            e.series
-                .as_ref()
-                .and_then(|s| site.series.get(s))
-                .map_or(Value::none(), |s| {
-                    obj([
-                        ("id", text(s.id.as_str())),
-                        ("name", text(&s.name)),
-                        ("url", urls.path(&paths::series(s.id.as_str())).into()),
-                    ])
-                });
-        let venue = e.venue.as_ref().map_or(Value::none(), |v| {
-            obj([
-                ("name", opt(v.name.as_ref())),
-                ("address", opt(v.address.as_ref())),
-                ("city", opt(v.city.as_ref())),
-                ("map_url", opt(v.map_url.as_ref())),
-            ])
-        });
-        let card = obj([
-            ("id", text(e.id.as_str())),
-            ("title", text(&e.title)),
-            ("url", urls.path(&paths::event(e.id.as_str())).into()),
-            ("summary", opt(e.summary.as_ref())),
-            ("status", text(e.status.as_str())),
-            ("status_label", status_label.into()),
-            ("is_upcoming", e.is_upcoming(plan.now).into()),
-            ("is_cancelled", (e.status == Status::Cancelled).into()),
-            ("all_day", all_day.into()),
-            ("start", start),
-            ("end", end),
-            ("when", when.into()),
-            ("timezone", text(zone)),
-            ("series", series),
-            ("number", Value::from(e.number)),
-            ("session_label", session_label.into()),
-            (
-                "chapter",
-                e.chapter.as_ref().map_or(Value::none(), chapter_link),
-            ),
-            ("venue", venue),
-            ("online_url", opt(e.online_url.as_ref())),
-            (
-                "is_online",
-                (e.online_url.is_some() && e.venue.is_none()).into(),
-            ),
-            (
-                "is_in_person",
-                (e.venue.is_some() && e.online_url.is_none()).into(),
-            ),
-            (
-                "is_hybrid",
-                (e.venue.is_some() && e.online_url.is_some()).into(),
-            ),
-            (
-                "cover",
-                Value::from(e.cover.as_ref().map(|c| c.url.as_str())),
-            ),
-            ("tags", tag_values(&e.tags)),
-        ]);
-        event_cards.insert(&e.id, card);
-    }
-
-    let mut page_cards = BTreeMap::new();
-    for p in site.pages.values() {
-        let rendered = &md[p.body.0];
-        let summary = p
-            .summary
-            .clone()
-            .unwrap_or_else(|| description_from(&rendered.plain_start, 160));
-        let card = obj([
-            ("title", text(&p.title)),
-            ("url", urls.path(&p.path).into()),
-            ("date", date_value(p.date.map(|d| d.date), language)),
-            ("updated", date_value(p.updated.map(|d| d.date), language)),
-            ("summary", summary.into()),
-            ("tags", tag_values(&p.tags)),
-            (
-                "authors",
-                list(
-                    p.authors
-                        .iter()
-                        .filter_map(|a| member_cards.get(a).cloned()),
+                (
+                    "cover",
+                    Value::from(e.cover.as_ref().map(|c| c.url.as_str())),
                 ),
-            ),
-            ("reading_minutes", rendered.words.reading_minutes().into()),
-            (
-                "reading_time",
-                t("reading_minutes")
-                    .replace("{n}", &rendered.words.reading_minutes().to_string())
-                    .into(),
-            ),
-            ("words", rendered.words.total().into()),
-            (
-                "event",
-                p.event
-                    .as_ref()
-                    .and_then(|e| event_cards.get(e).cloned())
-                    .unwrap_or(Value::none()),
-            ),
-        ]);
-        page_cards.insert(p.key.as_str(), card);
-    }
+                ("tags", tag_values(&e.tags)),
+            ]);
+            (&e.id, card)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
 
-    let mut talks = BTreeMap::new();
-    for e in site.events.values() {
-        for (index, talk) in e.talks.iter().enumerate() {
+    let pages: Vec<&Page> = site.pages.values().collect();
+    let page_cards: BTreeMap<&str, Value> = pages
+        .par_iter()
+        .map(|p| {
+            let rendered = &md[p.body.0];
+            let summary = p
+                .summary
+                .clone()
+                .unwrap_or_else(|| description_from(&rendered.plain_start, 160));
+            let card = obj([
+                ("title", text(&p.title)),
+                ("url", urls.path(&p.path).into()),
+                ("date", date_value(p.date.map(|d| d.date), language)),
+                ("updated", date_value(p.updated.map(|d| d.date), language)),
+                ("summary", summary.into()),
+                ("tags", tag_values(&p.tags)),
+                (
+                    "authors",
+                    list(
+                        p.authors
+                            .iter()
+                            .filter_map(|a| member_cards.get(a).cloned()),
+                    ),
+                ),
+                ("reading_minutes", rendered.words.reading_minutes().into()),
+                (
+                    "reading_time",
+                    t("reading_minutes")
+                        .replace("{n}", &rendered.words.reading_minutes().to_string())
+                        .into(),
+                ),
+                ("words", rendered.words.total().into()),
+                (
+                    "event",
+                    p.event
+                        .as_ref()
+                        .and_then(|e| event_cards.get(e).cloned())
+                        .unwrap_or(Value::none()),
+                ),
+            ]);
+            (p.key.as_str(), card)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
+
+    let talk_refs: Vec<(&Event, usize, &Talk)> = events
+        .iter()
+        .flat_map(|e| e.talks.iter().enumerate().map(move |(i, t)| (*e, i, t)))
+        .collect();
+    let talks: BTreeMap<(&EventId, usize), Value> = talk_refs
+        .par_iter()
+        .map(|&(e, index, talk)| {
             let transcript = talk
                 .transcript
                 .as_ref()
@@ -826,9 +853,11 @@ fn build_shared<'a>(plan: &'a Plan<'a>, md: &'a [Rendered], theme: &'a Theme) ->
                     event_cards.get(&e.id).cloned().unwrap_or(Value::none()),
                 ),
             ]);
-            talks.insert((&e.id, index), value);
-        }
-    }
+            ((&e.id, index), value)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
 
     let site_description = site.charter.tagline.clone().unwrap_or_else(|| {
         description_from(
