@@ -252,7 +252,7 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         staging.abort();
         return report;
     }
-    if let Err(d) = staging.commit() {
+    if let Err(d) = staging.commit(sink) {
         diags.push(d);
         return report;
     }

@@ -12,6 +12,12 @@
 //! without the exchange, the output is first renamed aside to `.NAME.shequn-old`: a
 //! build killed between the two renames leaves no output folder, and the next build
 //! puts the old one back before it starts.
+//!
+//! A rebuild does not write again what it wrote before: the marker file of the output
+//! lists every file with its size and content hash, and a file whose new bytes match
+//! is hard-linked from the previous output into the staging folder instead of written
+//! (when the previous file is untouched since that build). Unchanged files keep their
+//! modification time, which also spares a deploy by `rsync` from sending them again.
 
 // A `Diagnostic` is the error type throughout; errors are rare, so its size on the
 // error path costs nothing worth boxing for.
@@ -46,6 +52,10 @@ pub struct DirSink {
     root: PathBuf,
     /// The folder name shown in messages instead of the staging folder's.
     shown_as: String,
+    /// The output folder of the previous build and what it holds, to link from.
+    previous: Option<Previous>,
+    /// What was written, for the manifest of the new output.
+    written: std::sync::Mutex<Vec<(String, ManifestEntry)>>,
     /// The first error that every later write would repeat (a full disk, a quota, a
     /// read-only file system): later writes return it instead of trying, so the build
     /// reports it once rather than once per page.
@@ -72,6 +82,18 @@ impl Sink for DirSink {
             return Err(first.clone());
         }
         let target = self.target(path)?;
+        let entry = ManifestEntry {
+            size: bytes.len() as u64,
+            hash: xxhash_rust::xxh3::xxh3_128(bytes),
+        };
+        let linked = self
+            .previous
+            .as_ref()
+            .is_some_and(|p| p.link_unchanged(path, &entry, &target));
+        if linked {
+            self.record(path, entry);
+            return Ok(());
+        }
         let stop = |e: &std::io::Error, message: String| {
             if is_disk_wide(e) {
                 let _ = self.stopped.set(message.clone());
@@ -92,7 +114,86 @@ impl Sink for DirSink {
         std::fs::write(&target, bytes).map_err(|e| {
             let message = format!("cannot write {}/{path}: {}", self.shown_as, io_reason(&e));
             stop(&e, message)
+        })?;
+        self.record(path, entry);
+        Ok(())
+    }
+}
+
+impl DirSink {
+    fn record(&self, path: &str, entry: ManifestEntry) {
+        // A panic elsewhere while holding the lock leaves a list that is still whole.
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        written.push((path.to_string(), entry));
+    }
+}
+
+/// A file of a build as the manifest lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ManifestEntry {
+    size: u64,
+    hash: u128,
+}
+
+/// First line of the marker file; the manifest follows it.
+const MARKER_TEXT: &str = "This folder was built by shequn; the next build replaces it.\n";
+const MANIFEST_HEADER: &str = "# size, xxh3-128 of the bytes, path\n";
+
+/// The previous output folder and its manifest.
+struct Previous {
+    root: PathBuf,
+    files: std::collections::HashMap<String, ManifestEntry>,
+    /// When the previous build finished (the marker's modification time): a file
+    /// changed after it is not the file the manifest describes.
+    finished: std::time::SystemTime,
+}
+
+impl Previous {
+    /// Reads the manifest in the marker of `output`, if it has a readable one.
+    fn read(output: &Path) -> Option<Previous> {
+        let marker = output.join(MARKER);
+        let finished = std::fs::symlink_metadata(&marker).ok()?.modified().ok()?;
+        let text = std::fs::read_to_string(&marker).ok()?;
+        let list = text
+            .strip_prefix(MARKER_TEXT)?
+            .strip_prefix(MANIFEST_HEADER)?;
+        let mut files = std::collections::HashMap::new();
+        for line in list.lines() {
+            let mut parts = line.splitn(3, ' ');
+            let size = parts.next()?.parse().ok()?;
+            let hash = u128::from_str_radix(parts.next()?, 16).ok()?;
+            files.insert(parts.next()?.to_string(), ManifestEntry { size, hash });
+        }
+        Some(Previous {
+            root: output.to_path_buf(),
+            files,
+            finished,
         })
+    }
+
+    /// Hard-links the previous build's file at `path` to `target` when it holds the
+    /// bytes described by `entry` and nobody changed it since; false otherwise (then
+    /// the caller writes the file).
+    fn link_unchanged(&self, path: &str, entry: &ManifestEntry, target: &Path) -> bool {
+        if self.files.get(path) != Some(entry) {
+            return false;
+        }
+        let source = self.root.join(path);
+        let Ok(meta) = std::fs::symlink_metadata(&source) else {
+            return false;
+        };
+        let untouched = meta.is_file()
+            && meta.len() == entry.size
+            && meta.modified().is_ok_and(|m| m <= self.finished);
+        if !untouched {
+            return false;
+        }
+        if let Some(parent) = target.parent() {
+            if std::fs::create_dir_all(parent).is_err() {
+                return false;
+            }
+        }
+        std::fs::hard_link(&source, target).is_ok()
     }
 }
 
@@ -270,6 +371,8 @@ impl Staging {
             root: staging.clone(),
             shown_as: name,
             stopped: std::sync::OnceLock::new(),
+            previous: Previous::read(&output),
+            written: std::sync::Mutex::new(Vec::new()),
         };
         Ok((
             Staging {
@@ -306,16 +409,22 @@ impl Staging {
         errors
     }
 
-    /// Swaps the staging folder in as the output folder.
-    pub fn commit(self) -> Result<(), Diagnostic> {
+    /// Swaps the staging folder in as the output folder. The marker written into it
+    /// lists what `sink` wrote, for the next build.
+    pub fn commit(self, sink: DirSink) -> Result<(), Diagnostic> {
         let fail = |what: String, e: std::io::Error| {
             Diagnostic::error(format!("{what}: {}", io_reason(&e)))
         };
-        std::fs::write(
-            self.staging.join(MARKER),
-            "This folder was built by shequn; the next build replaces it.\n",
-        )
-        .map_err(|e| {
+        let mut written = sink.written.into_inner().unwrap_or_else(|e| e.into_inner());
+        written.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut marker = String::with_capacity(written.len() * 80 + 100);
+        marker.push_str(MARKER_TEXT);
+        marker.push_str(MANIFEST_HEADER);
+        for (path, entry) in &written {
+            use std::fmt::Write as _;
+            let _ = writeln!(marker, "{} {:032x} {path}", entry.size, entry.hash);
+        }
+        std::fs::write(self.staging.join(MARKER), marker).map_err(|e| {
             fail(
                 format!("cannot write {}", self.staging.join(MARKER).display()),
                 e,

@@ -153,6 +153,39 @@ fn no_stale_files_after_a_page_is_removed() {
 }
 
 #[test]
+fn a_rebuild_reuses_unchanged_files_and_still_equals_a_fresh_build() {
+    use std::os::unix::fs::MetadataExt;
+    let site = Site::fixture("full");
+    let first = site.build().ok();
+    let inode = |path: &str| std::fs::metadata(first.output.join(path)).unwrap().ino();
+    let (picnic, sitemap) = (inode("events/picnic/index.html"), inode("sitemap.xml"));
+    // The author adds a page, and someone edits a built file by hand.
+    let extra = "+++\ntitle = \"About us\"\n+++\n\nNew.\n";
+    site.write("content/extra.md", extra);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(first.output.join("assets/shequn.css"), "tampered").unwrap();
+    let again = site.build().ok();
+    // The unchanged page is the same file, not a copy; the changed one is new.
+    assert_eq!(inode("events/picnic/index.html"), picnic);
+    assert_ne!(inode("sitemap.xml"), sitemap);
+    let fresh = Site::fixture("full");
+    fresh.write("content/extra.md", extra);
+    let fresh = fresh.build().ok();
+    assert_eq!(tree(&again.output), tree(&fresh.output));
+    // A manifest that cannot be read makes the build write everything.
+    let marker = again.output.join(".shequn-output");
+    let text = std::fs::read_to_string(&marker).unwrap();
+    std::fs::write(
+        &marker,
+        text.replace(" events/picnic/index.html", " events/picnic/index.html\n!"),
+    )
+    .unwrap();
+    let third = site.build().ok();
+    assert_ne!(inode("events/picnic/index.html"), picnic);
+    assert_eq!(tree(&third.output), tree(&fresh.output));
+}
+
+#[test]
 fn builds_are_byte_identical_whatever_the_time_zone() {
     for fixture in ["full", "timezones"] {
         let site = Site::fixture(fixture);
