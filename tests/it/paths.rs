@@ -45,6 +45,15 @@ fn case_only_twins_name_both_files() {
 }
 
 #[test]
+fn nfc_and_nfd_twins_name_both_files() {
+    refused(
+        &[("content/café.md", PAGE), ("content/cafe\u{301}.md", PAGE)],
+        // Both files have one name once normalised: it is shown once, said to be twice.
+        &["content/café.md:", "twice", "NFC and NFD"],
+    );
+}
+
+#[test]
 fn a_page_at_a_built_in_page_url_names_both() {
     // The lists exist once there is something to list.
     let records = [
