@@ -79,6 +79,43 @@ impl Timings {
         *since = now;
     }
 
+    /// The table `--timings` prints: one line per stage, then the total and the peak.
+    pub fn table(&self) -> String {
+        use std::fmt::Write as _;
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        let mut out = String::new();
+        for t in &self.stages {
+            let cpu = t
+                .cpu
+                .map(|c| format!("  {:>8.1} ms cpu", c.as_secs_f64() * 1000.0))
+                .unwrap_or_default();
+            let memory = t
+                .resident_kib
+                .map(|kib| format!("  {:>6.1} MiB resident", mib(kib)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{:>10}: {:>8.1} ms{cpu}{memory}",
+                t.stage,
+                t.wall.as_secs_f64() * 1000.0
+            );
+        }
+        let wall: Duration = self.stages.iter().map(|t| t.wall).sum();
+        let cpu: Duration = self.stages.iter().filter_map(|t| t.cpu).sum();
+        let peak = self
+            .peak_kib()
+            .map(|kib| format!("  {:>6.1} MiB peak", mib(kib)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:>10}: {:>8.1} ms  {:>8.1} ms cpu{peak}",
+            "total",
+            wall.as_secs_f64() * 1000.0,
+            cpu.as_secs_f64() * 1000.0
+        );
+        out
+    }
+
     /// The process's peak resident memory so far, where the system tells it (Linux).
     pub fn peak_kib(&self) -> Option<u64> {
         memory_kib("VmHWM:")
@@ -132,10 +169,47 @@ impl BuildReport {
 /// Builds the site. Diagnostics, not panics, report every problem with the input.
 pub fn build(options: &BuildOptions) -> BuildReport {
     let mut report = BuildReport::default();
+    let target = if options.write {
+        Target::Folder
+    } else {
+        Target::Check
+    };
+    pipeline(options, target, &mut report, None, &mut |_, _| {});
+    report
+}
+
+/// Where the pipeline's output goes.
+enum Target {
+    /// `check`: everything rendered, nothing kept.
+    Check,
+    /// `build`: a staging folder swapped in for the output folder.
+    Folder,
+    /// `serve`: memory; the caller gets the files.
+    Memory,
+}
+
+/// What the stages before the output leave for it.
+struct Stages<'p, 's> {
+    plan: &'p plan::Plan<'s>,
+    rendered: &'p [markdown::Rendered],
+    theme: &'p theme::Theme,
+    tera: &'p mut tera::Tera,
+}
+
+/// Runs `load -> model -> markdown + plan -> render`, then writes to `target`;
+/// `Target::Memory` hands the stages to `in_memory` instead.
+fn pipeline(
+    options: &BuildOptions,
+    target: Target,
+    report: &mut BuildReport,
+    markdown_cache: Option<&mut markdown::Cache>,
+    in_memory: &mut dyn FnMut(Stages<'_, '_>, &mut BuildReport),
+) {
     report.timings.cpu_at_start = process_cpu();
     let diags = &mut report.diagnostics;
     let mut clock = Instant::now();
     let root = options.source.as_path();
+    let to_folder = matches!(target, Target::Folder);
 
     let config_source = match load::read_text(root, "shequn.toml") {
         Ok(Some(s)) => s,
@@ -144,33 +218,33 @@ pub fn build(options: &BuildOptions) -> BuildReport {
                 Diagnostic::error(format!("no `shequn.toml` in {}", root.display()))
                     .with_help("run shequn in a site folder, pass --source, or make a site with `shequn new DIR`"),
             );
-            return report;
+            return;
         }
         Err(d) => {
             diags.push(d);
-            return report;
+            return;
         }
     };
     diags.extend(load::text::control_characters(&config_source));
     let Some(config) = model::config::build(&config_source, options.base_url.as_deref(), diags)
     else {
-        return report;
+        return;
     };
     let output = options
         .output
         .clone()
         .unwrap_or_else(|| root.join(&config.output_dir));
-    if options.write {
+    if to_folder {
         if let Err(d) = output::check_output_folder(root, &output) {
             diags.push(d);
-            return report;
+            return;
         }
         if let Err(d) = Staging::remove_leftovers(&output) {
             diags.push(d);
-            return report;
+            return;
         }
     }
-    if options.write {
+    if !matches!(target, Target::Check) {
         search::prepare();
     }
     let files = load::load_site(root, Some(&output), config.theme.as_deref(), diags);
@@ -178,7 +252,7 @@ pub fn build(options: &BuildOptions) -> BuildReport {
 
     let theme = theme::load(&files, config.theme.as_deref(), config.language, diags);
     let Some(site) = model::build::build(config, files, options.drafts, diags) else {
-        return report;
+        return;
     };
     report.timings.record("model", &mut clock);
     // Planning is one thread's work and Markdown keeps every core busy: they do not
@@ -190,7 +264,7 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         || plan::plan(&site, &theme, options.now, diags),
         || {
             rayon::join(
-                || markdown::render_all(&site, &mut markdown_diags),
+                || markdown::render_all_cached(&site, markdown_cache, &mut markdown_diags),
                 || {
                     let checked = template_check::check_before_compile(&theme, &mut template_diags);
                     checked
@@ -204,26 +278,39 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     diags.extend(template_diags);
     report.timings.record("markdown", &mut clock);
     report.next_change = next_change(&site, options.now);
-    let Some(mut tera) = tera else { return report };
+    let Some(mut tera) = tera else { return };
     if diags.has_errors() {
-        return report;
+        return;
     }
+    report.pages = plan.pages.len();
 
-    if !options.write {
-        render::render_pages(&plan, &rendered, &theme, &mut tera, &NullSink, diags);
-        let strings = &theme.strings;
-        let file_errors =
-            files::write_files(&plan, &rendered, strings, report.next_change, &NullSink);
-        diags.extend(file_errors);
-        report.timings.record("render", &mut clock);
-        report.pages = plan.pages.len();
-        return report;
-    }
-    let (staging, sink) = match Staging::begin(&output) {
+    let sink = match target {
+        Target::Check => {
+            render::render_pages(&plan, &rendered, &theme, &mut tera, &NullSink, diags);
+            let strings = &theme.strings;
+            let file_errors =
+                files::write_files(&plan, &rendered, strings, report.next_change, &NullSink);
+            diags.extend(file_errors);
+            report.timings.record("render", &mut clock);
+            return;
+        }
+        Target::Memory => {
+            let stages = Stages {
+                plan: &plan,
+                rendered: &rendered,
+                theme: &theme,
+                tera: &mut tera,
+            };
+            in_memory(stages, report);
+            return;
+        }
+        Target::Folder => Staging::begin(&output),
+    };
+    let (staging, sink) = match sink {
         Ok(s) => s,
         Err(d) => {
             diags.push(d);
-            return report;
+            return;
         }
     };
     render::render_pages(
@@ -250,21 +337,117 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     diags.extend(copy_errors);
     if diags.has_errors() {
         staging.abort();
-        return report;
+        return;
     }
     if let Err(d) = staging.commit(sink) {
         diags.push(d);
-        return report;
+        return;
     }
     report.timings.record("write", &mut clock);
-    report.pages = plan.pages.len();
     report.files = plan.pages.len()
         + plan.files.len()
         + plan.copies.len()
         + plan.builtin_copies.len()
         + search.files;
     report.output = Some(output);
-    report
+}
+
+/// What one `serve` session keeps between builds, so that a rebuild after a small edit
+/// does only the work the edit needs.
+#[derive(Default)]
+pub struct Session {
+    markdown: markdown::Cache,
+    /// The last successful build: its files, and what its pages were rendered from.
+    last: Option<(std::sync::Arc<output::MemoryFiles>, render::Fingerprints)>,
+}
+
+/// A build in memory, in two steps: `pages` (everything but the search index) as soon
+/// as they are ready, then the whole site.
+pub struct MemoryBuild {
+    pub report: BuildReport,
+    /// The complete site, when the build succeeded.
+    pub files: Option<std::sync::Arc<output::MemoryFiles>>,
+    /// How many pages were rendered; the others were kept from the last build.
+    pub rendered: usize,
+}
+
+/// Where the search index lies in the output: `serve` holds back requests for it until
+/// the index of the current build is ready.
+pub const SEARCH_INDEX_DIR: &str = search::INDEX_DIR;
+
+/// Builds the site into memory for `serve`, reusing what `session` kept from the last
+/// build: Markdown texts whose file did not change, and pages whose template and context
+/// did not change (by fingerprint) are not rendered again, and nothing is written to
+/// disk. `pages_ready` gets every file but the search index as soon as they exist (to be
+/// served while the index is built); the result holds the whole site.
+pub fn build_in_memory(
+    options: &BuildOptions,
+    session: &mut Session,
+    pages_ready: &mut dyn FnMut(&std::sync::Arc<output::MemoryFiles>),
+) -> MemoryBuild {
+    let mut report = BuildReport::default();
+    let Session { markdown, last } = session;
+    let mut built = None;
+    pipeline(
+        options,
+        Target::Memory,
+        &mut report,
+        Some(markdown),
+        &mut |stages, report| {
+            let mut clock = Instant::now();
+            let diags = &mut report.diagnostics;
+            let previous = last.as_ref().map(|(files, _)| files.as_ref());
+            let sink = output::MemorySink::new(previous);
+            let fingerprints = render::render_pages_reusing(
+                stages.plan,
+                stages.rendered,
+                stages.theme,
+                stages.tera,
+                &sink,
+                Some(
+                    last.as_ref()
+                        .map_or(&render::Fingerprints::default(), |l| &l.1),
+                ),
+                diags,
+            );
+            let file_errors = files::write_files(
+                stages.plan,
+                stages.rendered,
+                &stages.theme.strings,
+                report.next_change,
+                &sink,
+            );
+            diags.extend(file_errors);
+            diags.extend(sink.copy_assets(&stages.plan.copies, &stages.plan.builtin_copies));
+            report.timings.record("render", &mut clock);
+            if diags.has_errors() {
+                return;
+            }
+            let pages = std::sync::Arc::new(sink.into_files());
+            pages_ready(&pages);
+            let search_sink = output::MemorySink::new(previous);
+            let search = search::write_index(stages.plan, stages.rendered, &search_sink);
+            diags.extend(search.errors.into_iter().map(Diagnostic::error));
+            report.timings.record("search", &mut clock);
+            if diags.has_errors() {
+                return;
+            }
+            let mut all = std::sync::Arc::unwrap_or_clone(pages);
+            all.extend(search_sink.into_files());
+            report.files = all.len();
+            built = Some((std::sync::Arc::new(all), fingerprints));
+        },
+    );
+    let files = built.as_ref().map(|(files, _)| files.clone());
+    let rendered = built.as_ref().map_or(0, |(_, f)| f.rendered);
+    if built.is_some() {
+        *last = built;
+    }
+    MemoryBuild {
+        report,
+        files,
+        rendered,
+    }
 }
 
 /// The first event start or end after `now`: when a rebuild would move an event from

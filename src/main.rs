@@ -84,6 +84,9 @@ enum Command {
         /// Build draft pages too.
         #[arg(long)]
         drafts: bool,
+        /// Print where each rebuild's time went, per stage.
+        #[arg(long)]
+        timings: bool,
     },
     /// Work with themes.
     Theme {
@@ -166,6 +169,7 @@ fn main() -> ExitCode {
             port,
             open,
             drafts,
+            timings,
         } => {
             let options = shequn::serve::ServeOptions {
                 source,
@@ -173,6 +177,7 @@ fn main() -> ExitCode {
                 port,
                 drafts,
                 open,
+                timings,
                 force_poll: std::env::var("SHEQUN_WATCH").is_ok_and(|v| v == "poll"),
             };
             serve(&options)
@@ -257,35 +262,7 @@ fn options(
 fn finish(report: &BuildReport, timings: bool, wrote: bool) -> ExitCode {
     eprint!("{}", report.diagnostics.render());
     if timings {
-        let mib = |kib: u64| kib as f64 / 1024.0;
-        for t in &report.timings.stages {
-            let cpu = t
-                .cpu
-                .map(|c| format!("  {:>8.1} ms cpu", c.as_secs_f64() * 1000.0))
-                .unwrap_or_default();
-            let memory = t
-                .resident_kib
-                .map(|kib| format!("  {:>6.1} MiB resident", mib(kib)))
-                .unwrap_or_default();
-            eprintln!(
-                "{:>10}: {:>8.1} ms{cpu}{memory}",
-                t.stage,
-                t.wall.as_secs_f64() * 1000.0
-            );
-        }
-        let wall: std::time::Duration = report.timings.stages.iter().map(|t| t.wall).sum();
-        let cpu: std::time::Duration = report.timings.stages.iter().filter_map(|t| t.cpu).sum();
-        let peak = report
-            .timings
-            .peak_kib()
-            .map(|kib| format!("  {:>6.1} MiB peak", mib(kib)))
-            .unwrap_or_default();
-        eprintln!(
-            "{:>10}: {:>8.1} ms  {:>8.1} ms cpu{peak}",
-            "total",
-            wall.as_secs_f64() * 1000.0,
-            cpu.as_secs_f64() * 1000.0
-        );
+        eprint!("{}", report.timings.table());
     }
     if !report.succeeded() {
         return ExitCode::from(1);

@@ -5,7 +5,8 @@
 //! that names nothing is an error at its own line. Comes after `model`; `render` puts
 //! the HTML into pages.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use rayon::prelude::*;
@@ -61,6 +62,7 @@ struct Targets<'a> {
 }
 
 /// A link to `@/page.md#anchor`, checked once every page is rendered.
+#[derive(Clone)]
 struct AnchorCheck {
     page_key: String,
     anchor: String,
@@ -69,6 +71,58 @@ struct AnchorCheck {
 
 /// Renders every Markdown text of the site. The result is indexed by `MdId`.
 pub fn render_all(site: &Site, diags: &mut Diagnostics) -> Vec<Rendered> {
+    render_all_cached(site, None, diags)
+}
+
+/// Renders kept between the builds of one `serve` session: a text is rendered again
+/// only when its file changed or one of its links now resolves otherwise.
+#[derive(Default)]
+pub struct Cache {
+    entries: HashMap<CacheKey, Arc<CacheEntry>>,
+}
+
+/// A text is the same text when its file holds the same bytes and it lies at the same
+/// place in it (which also keeps the lines of its messages right).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct CacheKey {
+    file: u128,
+    start: usize,
+    end: usize,
+    raw_html: bool,
+}
+
+struct CacheEntry {
+    rendered: Rendered,
+    diags: Vec<Diagnostic>,
+    checks: Vec<AnchorCheck>,
+    /// Every link of the text as written, with what it resolved to: the render stands
+    /// while each resolves to the same again (a page renamed, a member removed, a
+    /// draft left out all change an answer).
+    links: Vec<(String, Result<Resolved, LinkError>)>,
+}
+
+impl CacheEntry {
+    fn still_valid(&self, targets: &Targets<'_>) -> bool {
+        self.links
+            .iter()
+            .all(|(raw, resolved)| resolve_link(raw, targets) == *resolved)
+    }
+}
+
+/// One text's render, messages, anchor checks and cache entry.
+type RenderedText = (
+    Rendered,
+    Vec<Diagnostic>,
+    Vec<AnchorCheck>,
+    Option<Arc<CacheEntry>>,
+);
+
+/// [`render_all`], taking unchanged texts from `cache` and leaving in it this build's.
+pub fn render_all_cached(
+    site: &Site,
+    cache: Option<&mut Cache>,
+    diags: &mut Diagnostics,
+) -> Vec<Rendered> {
     let targets = Targets {
         site,
         pages: site
@@ -77,17 +131,84 @@ pub fn render_all(site: &Site, diags: &mut Diagnostics) -> Vec<Rendered> {
             .map(|p| (p.key.as_str(), p.path.as_str()))
             .collect(),
     };
-    let results: Vec<(Rendered, Vec<Diagnostic>, Vec<AnchorCheck>)> = site
+    let keys: Vec<Option<CacheKey>> = match &cache {
+        None => vec![None; site.markdown.len()],
+        Some(_) => {
+            // One hash per file, however many texts it holds.
+            let id = |source: &crate::diag::SourceRef| Arc::as_ptr(source) as usize;
+            let mut files: HashMap<usize, &crate::diag::SourceRef> = HashMap::new();
+            for md in &site.markdown {
+                files.insert(id(&md.source), &md.source);
+            }
+            let files: Vec<(usize, &crate::diag::SourceRef)> = files.into_iter().collect();
+            let hashes: HashMap<usize, u128> = files
+                .into_par_iter()
+                .map(|(ptr, source)| {
+                    let mut h = xxhash_rust::xxh3::Xxh3::new();
+                    h.update(source.path.as_bytes());
+                    h.update(&[0]);
+                    h.update(source.text.as_bytes());
+                    (ptr, h.digest128())
+                })
+                .collect();
+            site.markdown
+                .iter()
+                .map(|md| {
+                    Some(CacheKey {
+                        file: hashes[&id(&md.source)],
+                        start: md.raw_span.start,
+                        end: md.raw_span.end,
+                        raw_html: md.allows_raw_html,
+                    })
+                })
+                .collect()
+        }
+    };
+    let previous = cache.as_deref();
+    let results: Vec<RenderedText> = site
         .markdown
         .par_iter()
-        .map(|md| render_one(md, &targets))
+        .zip(keys.par_iter())
+        .map(|(md, key)| {
+            let Some(key) = key else {
+                let (r, d, c) = render_one(md, &targets, &mut Vec::new());
+                return (r, d, c, None);
+            };
+            if let Some(entry) = previous
+                .and_then(|c| c.entries.get(key))
+                .filter(|e| e.still_valid(&targets))
+            {
+                return (
+                    entry.rendered.clone(),
+                    entry.diags.clone(),
+                    entry.checks.clone(),
+                    Some(entry.clone()),
+                );
+            }
+            let mut links = Vec::new();
+            let (rendered, d, checks) = render_one(md, &targets, &mut links);
+            let entry = Arc::new(CacheEntry {
+                rendered: rendered.clone(),
+                diags: d.clone(),
+                checks: checks.clone(),
+                links,
+            });
+            (rendered, d, checks, Some(entry))
+        })
         .collect();
     let mut rendered = Vec::with_capacity(results.len());
     let mut checks = Vec::new();
-    for (r, d, c) in results {
+    let mut kept = HashMap::new();
+    for ((r, d, c, entry), key) in results.into_iter().zip(keys) {
         rendered.push(r);
         diags.extend(d);
         checks.extend(c);
+        if let (Some(entry), Some(key)) = (entry, key) {
+            kept.insert(key, entry);
+        }
+    }
+    if let Some(cache) = cache {
+        cache.entries = kept;
     }
     let anchors: BTreeMap<&str, BTreeSet<&str>> = site
         .pages
@@ -130,6 +251,7 @@ fn options() -> Options {
 fn render_one(
     md: &Markdown,
     targets: &Targets<'_>,
+    links: &mut Vec<(String, Result<Resolved, LinkError>)>,
 ) -> (Rendered, Vec<Diagnostic>, Vec<AnchorCheck>) {
     let mut diags = Vec::new();
     let mut checks = Vec::new();
@@ -205,7 +327,9 @@ fn render_one(
                     continue;
                 }
                 let raw = dest_url.to_string();
-                match resolve_link(&raw, targets) {
+                let resolved = resolve_link(&raw, targets);
+                links.push((raw.clone(), resolved.clone()));
+                match resolved {
                     Ok(Resolved::Url(url)) => *dest_url = CowStr::from(url),
                     Ok(Resolved::PageAnchor {
                         url,
@@ -391,6 +515,7 @@ impl<'a> TextRun<'a> {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Resolved {
     Url(String),
     PageAnchor {

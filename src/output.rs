@@ -36,6 +36,12 @@ pub const MARKER: &str = ".shequn-output";
 pub trait Sink: Sync {
     /// Writes `bytes` at `path` (forward slashes, relative to the output root).
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String>;
+
+    /// Keeps the file that the previous build wrote at `path` as this build's, when the
+    /// sink still has it; true if it did (then `write` is not called for it).
+    fn keep(&self, _path: &str) -> bool {
+        false
+    }
 }
 
 /// Discards everything: `shequn check`.
@@ -44,6 +50,124 @@ pub struct NullSink;
 impl Sink for NullSink {
     fn write(&self, _path: &str, _bytes: &[u8]) -> Result<(), String> {
         Ok(())
+    }
+}
+
+/// A file of a build held in memory.
+#[derive(Debug, Clone)]
+pub struct MemoryFile {
+    pub bytes: std::sync::Arc<[u8]>,
+    /// xxh3-128 of the bytes: what tells a changed file from an unchanged one.
+    pub hash: u128,
+    /// For a copied file: its source's modification time and size when it was read.
+    stamp: Option<(std::time::SystemTime, u64)>,
+}
+
+/// Every file of a build, by path: what `serve` serves.
+pub type MemoryFiles = std::collections::HashMap<String, MemoryFile>;
+
+/// Keeps what is written in memory (`serve`). `keep` takes a file from the previous
+/// build without copying its bytes.
+pub struct MemorySink<'a> {
+    previous: Option<&'a MemoryFiles>,
+    files: std::sync::Mutex<MemoryFiles>,
+}
+
+impl<'a> MemorySink<'a> {
+    pub fn new(previous: Option<&'a MemoryFiles>) -> MemorySink<'a> {
+        MemorySink {
+            previous,
+            files: std::sync::Mutex::new(MemoryFiles::new()),
+        }
+    }
+
+    fn insert(&self, path: &str, file: MemoryFile) {
+        // A panic elsewhere while holding the lock leaves a map that is still whole.
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.insert(path.to_string(), file);
+    }
+
+    /// Reads the static files to copy, taking each from the previous build when its
+    /// source has the same modification time and size as when that build read it.
+    pub fn copy_assets(
+        &self,
+        assets: &[AssetFile],
+        builtin: &[(String, &'static [u8])],
+    ) -> Vec<Diagnostic> {
+        use rayon::prelude::*;
+        let mut errors: Vec<Diagnostic> = assets
+            .par_iter()
+            .filter_map(|a| {
+                let fail = |e: std::io::Error| {
+                    Diagnostic::error(format!("cannot read {}: {}", a.site_path, io_reason(&e)))
+                };
+                let stamp = match std::fs::metadata(&a.absolute)
+                    .and_then(|m| Ok((m.modified()?, m.len())))
+                {
+                    Ok(stamp) => stamp,
+                    Err(e) => return Some(fail(e)),
+                };
+                let old = self.previous.and_then(|p| p.get(&a.output_path));
+                if let Some(old) = old.filter(|f| f.stamp == Some(stamp)) {
+                    self.insert(&a.output_path, old.clone());
+                    return None;
+                }
+                match std::fs::read(&a.absolute) {
+                    Ok(bytes) => {
+                        let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
+                        let file = MemoryFile {
+                            bytes: bytes.into(),
+                            hash,
+                            stamp: Some(stamp),
+                        };
+                        self.insert(&a.output_path, file);
+                        None
+                    }
+                    Err(e) => Some(fail(e)),
+                }
+            })
+            .collect();
+        for (path, bytes) in builtin {
+            if let Err(e) = self.write(path, bytes) {
+                errors.push(Diagnostic::error(e));
+            }
+        }
+        errors
+    }
+
+    pub fn into_files(self) -> MemoryFiles {
+        self.files.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Sink for MemorySink<'_> {
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let hash = xxhash_rust::xxh3::xxh3_128(bytes);
+        // An unchanged file shares the previous build's bytes.
+        let same = self
+            .previous
+            .and_then(|p| p.get(path))
+            .filter(|f| f.hash == hash && f.bytes.len() == bytes.len());
+        let file = match same {
+            Some(f) => f.clone(),
+            None => MemoryFile {
+                bytes: bytes.into(),
+                hash,
+                stamp: None,
+            },
+        };
+        self.insert(path, file);
+        Ok(())
+    }
+
+    fn keep(&self, path: &str) -> bool {
+        match self.previous.and_then(|p| p.get(path)) {
+            Some(file) => {
+                self.insert(path, file.clone());
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -10,10 +10,11 @@
 //! its own size, not the site's. Comes after `plan` and `markdown`; `output` owns where
 //! the bytes go.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use tera::{Context, Map, Tera, Value};
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::dates;
 use crate::diag::{Diagnostic, Diagnostics, Source};
@@ -986,10 +987,220 @@ fn describe(s: &Shared<'_>, own: Option<&String>, md: Option<MdId>) -> String {
 }
 
 /// The template and the variables of one page.
-fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, Context) {
+/// A page's context as its keys and values, so that it can be fingerprinted before it
+/// becomes a Tera `Context`.
+#[derive(Default)]
+struct PageContext {
+    values: Vec<(&'static str, Value)>,
+}
+
+impl PageContext {
+    fn insert_value(&mut self, key: &'static str, value: Value) {
+        self.values.push((key, value));
+    }
+
+    fn fingerprint(&self, template: &str, memo: &Memo) -> u128 {
+        let mut h = Xxh3::new();
+        h.update(template.as_bytes());
+        let mut values: Vec<&(&str, Value)> = self.values.iter().collect();
+        values.sort_by_key(|(k, _)| *k);
+        for (key, value) in values {
+            h.update(key.as_bytes());
+            hash_value(value, &mut h, memo);
+        }
+        h.digest128()
+    }
+
+    fn into_context(self) -> Context {
+        let mut ctx = Context::new();
+        for (key, value) in self.values {
+            ctx.insert_value(key, value);
+        }
+        ctx
+    }
+}
+
+/// Digests of the maps and lists that many pages share (the cards built once), by
+/// address: hashing a page's context then costs one lookup per shared card instead of a
+/// walk through it. Only values that live as long as the memo are in it, so an address
+/// cannot be reused by another value while it is consulted.
+#[derive(Default)]
+struct Memo {
+    digests: HashMap<usize, u128>,
+}
+
+impl Memo {
+    fn of(shared: &Shared<'_>) -> Memo {
+        let mut memo = Memo::default();
+        let values = std::iter::once(&shared.charter)
+            .chain(shared.member_cards.values())
+            .chain(shared.persons.values())
+            .chain(shared.event_cards.values())
+            .chain(shared.page_cards.values())
+            .chain(shared.talks.values());
+        for value in values {
+            memo.register(value);
+        }
+        memo
+    }
+
+    /// Computes and keeps the digest of `value` and of every map and list inside it.
+    fn register(&mut self, value: &Value) {
+        if let Some(address) = address(value) {
+            if self.digests.contains_key(&address) {
+                return;
+            }
+            for child in children(value) {
+                self.register(child);
+            }
+            let digest = node_digest(value, self);
+            self.digests.insert(address, digest);
+        }
+    }
+}
+
+/// Where a map's or list's shared storage lives; `None` for other values.
+fn address(value: &Value) -> Option<usize> {
+    if let Some(map) = value.as_map() {
+        return Some(map as *const Map as usize);
+    }
+    value.as_array().map(|items| items.as_ptr() as usize)
+}
+
+fn children(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
+    match (value.as_map(), value.as_array()) {
+        (Some(map), _) => Box::new(map.values()),
+        (_, Some(items)) => Box::new(items.iter()),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+/// The digest of a map or list: its entries hashed on their own, so that it is the same
+/// whether it is computed here or taken from the memo.
+fn node_digest(value: &Value, memo: &Memo) -> u128 {
+    let mut h = Xxh3::new();
+    if let Some(map) = value.as_map() {
+        h.update(&[4]);
+        h.update(&(map.len() as u64).to_le_bytes());
+        for (key, item) in map {
+            let key = key.to_string();
+            h.update(&(key.len() as u64).to_le_bytes());
+            h.update(key.as_bytes());
+            hash_value(item, &mut h, memo);
+        }
+    } else if let Some(items) = value.as_array() {
+        h.update(&[3]);
+        h.update(&(items.len() as u64).to_le_bytes());
+        for item in items {
+            hash_value(item, &mut h, memo);
+        }
+    }
+    h.digest128()
+}
+
+/// Feeds a value to `h` so that two values that render alike hash alike and any
+/// difference (kind, text, safe-ness, order of a map) changes the hash.
+fn hash_value(value: &Value, h: &mut Xxh3, memo: &Memo) {
+    use tera::value::ValueKind;
+    let kind = value.kind();
+    let tag = |h: &mut Xxh3, t: u8| h.update(&[t]);
+    match kind {
+        ValueKind::String => {
+            let text = value.as_str().unwrap_or("");
+            tag(h, if value.is_safe() { 1 } else { 2 });
+            h.update(&(text.len() as u64).to_le_bytes());
+            h.update(text.as_bytes());
+        }
+        ValueKind::Array | ValueKind::Map => {
+            let known = address(value).and_then(|a| memo.digests.get(&a).copied());
+            let digest = known.unwrap_or_else(|| node_digest(value, memo));
+            tag(h, 3);
+            h.update(&digest.to_le_bytes());
+        }
+        ValueKind::Bytes => {
+            let bytes = value.as_bytes().unwrap_or(&[]);
+            tag(h, 5);
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        }
+        ValueKind::Undefined => tag(h, 6),
+        ValueKind::None => tag(h, 7),
+        ValueKind::Bool => {
+            tag(h, 8);
+            h.update(&[u8::from(value.as_bool() == Some(true))]);
+        }
+        ValueKind::U64 | ValueKind::I64 => {
+            tag(h, 9);
+            let n = value
+                .as_i64()
+                .map_or(value.as_u64().unwrap_or(0) as i128, i128::from);
+            h.update(&n.to_le_bytes());
+        }
+        ValueKind::F64 => {
+            tag(h, 10);
+            h.update(&value.as_f64().unwrap_or(0.0).to_bits().to_le_bytes());
+        }
+        // Anything else (128-bit numbers, kinds a later Tera adds): its kind and how it prints.
+        _ => {
+            tag(h, 11);
+            h.update(format!("{kind:?}:{value}").as_bytes());
+        }
+    }
+}
+
+/// What the last build's pages were rendered from, for `serve`: a page whose template
+/// and context hash the same as last time, under the same templates and globals, is
+/// the same bytes, so its last rendering is kept instead of rendering it again.
+#[derive(Debug, Default, Clone)]
+pub struct Fingerprints {
+    global: u128,
+    pages: HashMap<String, u128>,
+    /// How many pages this build rendered (the others it kept).
+    pub rendered: usize,
+}
+
+/// The templates' sources and the global context: a change to either may change any page.
+fn global_fingerprint(theme: &Theme, globals: &Context) -> u128 {
+    let mut h = Xxh3::new();
+    let mut uses_now = false;
+    for template in theme.templates.values() {
+        h.update(template.name.as_bytes());
+        h.update(&[0]);
+        h.update(template.source.text.as_bytes());
+        h.update(&[0]);
+        uses_now |= mentions_word(&template.source.text, "now");
+    }
+    for key in ["site", "t"] {
+        h.update(key.as_bytes());
+        hash_value(
+            globals.get(key).unwrap_or(&Value::none()),
+            &mut h,
+            &Memo::default(),
+        );
+    }
+    // The build's time changes at every build; only templates that name it depend on it.
+    if uses_now {
+        hash_value(
+            globals.get("now").unwrap_or(&Value::none()),
+            &mut h,
+            &Memo::default(),
+        );
+    }
+    h.digest128()
+}
+
+/// Whether `word` occurs in `text` as a whole identifier (`now`, not `apply_now`).
+fn mentions_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    text.match_indices(word).any(|(i, _)| {
+        !is_ident(text[..i].chars().next_back()) && !is_ident(text[i + word.len()..].chars().next())
+    })
+}
+
+fn page_context(s: &Shared<'_>, page: &PlannedPage<'_>) -> (String, PageContext) {
     let site = s.site;
     let plan = s.plan;
-    let mut ctx = Context::new();
+    let mut ctx = PageContext::default();
     let site_description = || s.site_description.clone();
     let title_with_site = |title: &str| format!("{title} · {}", site.title());
     let (template, title, description): (String, String, String) = match &page.job {
@@ -1507,10 +1718,28 @@ pub fn render_pages(
     sink: &dyn Sink,
     diags: &mut Diagnostics,
 ) {
+    render_pages_reusing(plan, md, theme, tera, sink, None, diags);
+}
+
+/// [`render_pages`], keeping (through [`Sink::keep`]) every page whose fingerprint is
+/// the one in `previous`; returns this build's fingerprints. Without `previous`, no
+/// fingerprint is computed and an empty set is returned.
+pub fn render_pages_reusing(
+    plan: &Plan<'_>,
+    md: &[Rendered],
+    theme: &Theme,
+    tera: &mut Tera,
+    sink: &dyn Sink,
+    previous: Option<&Fingerprints>,
+    diags: &mut Diagnostics,
+) -> Fingerprints {
     *tera.global_context() = globals(plan, theme);
+    let global = previous.map_or(0, |_| global_fingerprint(theme, tera.global_context()));
+    let reusable = previous.filter(|p| p.global == global);
     let tera = &*tera;
     let shared = build_shared(plan, md, theme);
-    let results: Vec<Diagnostics> = plan
+    let memo = previous.map_or_else(Memo::default, |_| Memo::of(&shared));
+    let results: Vec<(Diagnostics, Option<u128>, bool)> = plan
         .pages
         .par_iter()
         .map_init(Vec::new, |buffer, page| {
@@ -1529,10 +1758,17 @@ pub fn render_pages(
                     d = d.in_file(source);
                 }
                 found.push(d);
-                return found;
+                return (found, None, false);
+            }
+            let fingerprint = previous.map(|_| ctx.fingerprint(&template, &memo));
+            let unchanged = reusable.is_some_and(|p| {
+                fingerprint.is_some() && p.pages.get(&page.file) == fingerprint.as_ref()
+            });
+            if unchanged && sink.keep(&page.file) {
+                return (found, fingerprint, false);
             }
             buffer.clear();
-            match tera.render_to(&template, &ctx, &mut *buffer) {
+            match tera.render_to(&template, &ctx.into_context(), &mut *buffer) {
                 Ok(()) => {
                     if let Err(e) = sink.write(&page.file, buffer) {
                         found.push(Diagnostic::error(e));
@@ -1543,12 +1779,21 @@ pub fn render_pages(
                     template_error(theme, &e, &what, Some(&template), &mut found);
                 }
             }
-            found
+            (found, fingerprint, true)
         })
         .collect();
-    for d in results {
+    let mut fingerprints = Fingerprints {
+        global,
+        pages: HashMap::new(),
+        rendered: results.iter().filter(|r| r.2).count(),
+    };
+    for (page, (d, fingerprint, _)) in plan.pages.iter().zip(results) {
+        if let Some(f) = fingerprint.filter(|_| d.items().is_empty()) {
+            fingerprints.pages.insert(page.file.clone(), f);
+        }
         diags.extend(d);
     }
+    fingerprints
 }
 
 #[cfg(test)]

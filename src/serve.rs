@@ -1,12 +1,15 @@
-//! `shequn serve`: build the site into a private temporary folder, serve it over HTTP on
-//! a loopback address, watch the site folder, rebuild after a change and tell open pages
-//! to reload (SPEC §5). The site's own output folder is never written.
+//! `shequn serve`: build the site into memory, serve it over HTTP on a loopback address,
+//! watch the site folder, rebuild after a change and tell the open pages it changed to
+//! reload (SPEC §5). Nothing is written to disk; the site's output folder is never
+//! touched.
 //!
-//! Each rebuild is a full `crate::build` into a fresh folder `build-N` beside the
-//! previous one, in memory (`/dev/shm`) where there is one; requests switch to it only when the build succeeded, so a failed build
-//! keeps the last good site in service while its errors go to the terminal and, as an
-//! escaped overlay, to the browser. While a change is waiting to be built, page requests
-//! wait for it (a few seconds at most), so a reload never shows a page older than its
+//! Each rebuild is [`crate::build_in_memory`] with the [`crate::Session`] of the last
+//! one: only the Markdown of changed files and the pages whose context changed are
+//! rendered again. Requests switch to the new build only when it succeeded, so a failed
+//! build keeps the last good site in service while its errors go to the terminal and,
+//! as an escaped overlay, to the browser. While a change is waiting to be built, page
+//! requests wait for it (a few seconds at most), and requests for the search index wait
+//! for the index of the current build, so a reload never shows anything older than its
 //! inputs.
 //!
 //! `http` reads requests and maps targets to files; `watch` turns file events into
@@ -15,7 +18,7 @@
 mod http;
 mod watch;
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::{BufReader, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -25,7 +28,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::diag::Diagnostics;
-use crate::{build, BuildOptions};
+use crate::output::MemoryFiles;
+use crate::{build_in_memory, BuildOptions, Session};
 use http::{Request, Response};
 use watch::{IgnoredPaths, WatchEvent};
 
@@ -46,6 +50,9 @@ const CONNECTION_STACK: usize = 256 * 1024;
 const MAX_EVENT_STREAMS: usize = 64;
 /// How many ports after a taken `--port` are tried.
 const PORT_TRIES: u16 = 20;
+/// How many builds' changes are remembered for pages that reconnect; a page that last
+/// heard of an older build reloads.
+const HISTORY: usize = 64;
 
 /// What `shequn serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -59,6 +66,8 @@ pub struct ServeOptions {
     pub open: bool,
     /// Poll instead of using the system's file events (`SHEQUN_WATCH=poll`).
     pub force_poll: bool,
+    /// `--timings`: print each build's stages.
+    pub timings: bool,
 }
 
 /// Something the terminal should show. `serve` runs until stopped, so it reports as it
@@ -84,8 +93,6 @@ pub fn serve(
             options.source.display()
         )
     })?;
-    let scratch = Scratch::new()?;
-
     let (listener, addr) = bind(&options.bind, options.port, notice)?;
     if !addr.ip().is_loopback() {
         notice(Notice::Warning(format!(
@@ -98,10 +105,9 @@ pub fn serve(
     // Watch before the first build, so that a save during it is not missed.
     let (sender, events) = mpsc::channel();
     let output_dir = site_settings(&root).map_or("public".to_string(), |s| s.1);
-    let mut ignored = IgnoredPaths {
-        folders: vec![root.join(output_dir), scratch.disk.path().to_path_buf()],
+    let ignored = IgnoredPaths {
+        folders: vec![root.join(output_dir)],
     };
-    ignored.folders.extend(scratch.memory_path());
     let (mut watcher, fallback) =
         watch::start(&root, ignored.clone(), sender.clone(), options.force_poll)?;
     if let Some(reason) = fallback {
@@ -113,10 +119,10 @@ pub fn serve(
 
     let mut builder = Builder {
         root: root.clone(),
-        scratch,
         drafts: options.drafts,
-        count: 0,
-        served: Default::default(),
+        timings: options.timings,
+        session: Session::default(),
+        last: None,
         shared: shared.clone(),
     };
     builder.rebuild(notice, "");
@@ -292,35 +298,27 @@ fn open_browser(url: &str) -> Result<(), String> {
 
 /// A successful build, ready to serve.
 struct Site {
-    folder: PathBuf,
+    /// Every file of the build, by relative `/`-separated path: the only files ever
+    /// served.
+    files: Arc<MemoryFiles>,
+    /// The folders that hold them.
+    folders: HashSet<String>,
     /// The site's URL path split into segments (`["xinmeiti"]`).
     prefix: Vec<String>,
     /// The same as a path: `/xinmeiti/`.
     prefix_path: String,
-    /// Every file of the build, relative, `/`-separated: the only files ever served.
-    files: HashSet<String>,
-    folders: HashSet<String>,
 }
 
 impl Site {
-    fn index(folder: PathBuf, prefix_path: String) -> Site {
-        let mut files = HashSet::new();
+    fn index(files: Arc<MemoryFiles>, prefix_path: String) -> Site {
         let mut folders = HashSet::new();
-        for entry in walkdir::WalkDir::new(&folder)
-            .min_depth(1)
-            .into_iter()
-            .flatten()
-        {
-            let Ok(rel) = entry.path().strip_prefix(&folder) else {
-                continue;
-            };
-            let Some(rel) = rel.to_str().map(|r| r.replace('\\', "/")) else {
-                continue;
-            };
-            if entry.file_type().is_dir() {
-                folders.insert(rel);
-            } else if entry.file_type().is_file() && rel != crate::output::MARKER {
-                files.insert(rel);
+        for path in files.keys() {
+            let mut rest = path.as_str();
+            while let Some((parent, _)) = rest.rsplit_once('/') {
+                if !folders.insert(parent.to_string()) {
+                    break;
+                }
+                rest = parent;
             }
         }
         let prefix = prefix_path
@@ -329,12 +327,76 @@ impl Site {
             .map(str::to_string)
             .collect();
         Site {
-            folder,
-            prefix,
-            prefix_path,
             files,
             folders,
+            prefix,
+            prefix_path,
         }
+    }
+}
+
+/// What a build changed, for the pages that show it.
+#[derive(Debug, Default)]
+struct Changes {
+    /// A file every page may use (a style sheet, a script, an image) changed, or the
+    /// build cannot tell: every page reloads.
+    all: bool,
+    /// The HTML files that changed, appeared or went, as [`http::encode_path`] gives them.
+    pages: HashSet<String>,
+}
+
+impl Changes {
+    /// Compares two builds' files, leaving out the search index (its own page learns of
+    /// it when the index is ready) and downloads no page shows (feeds, calendars).
+    fn between(old: Option<&MemoryFiles>, new: &MemoryFiles) -> Changes {
+        let Some(old) = old else {
+            return Changes {
+                all: true,
+                pages: HashSet::new(),
+            };
+        };
+        let mut changes = Changes::default();
+        let mut note = |path: &str| {
+            if path.starts_with(crate::SEARCH_INDEX_DIR) {
+                return;
+            }
+            let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+            match ext {
+                "html" | "htm" => {
+                    changes.pages.insert(http::encode_path(path));
+                }
+                "xml" | "ics" | "json" | "txt" => {}
+                _ => changes.all = true,
+            }
+        };
+        for (path, file) in new {
+            if old.get(path).is_none_or(|o| o.hash != file.hash) {
+                note(path);
+            }
+        }
+        for path in old.keys() {
+            if !new.contains_key(path) {
+                note(path);
+            }
+        }
+        changes
+    }
+
+    /// The search page shows what the search index holds.
+    fn search_index(old: Option<&MemoryFiles>, new: &MemoryFiles) -> Changes {
+        let differs = |path: &String| {
+            path.starts_with(crate::SEARCH_INDEX_DIR)
+                && old.is_none_or(|o| o.get(path).map(|f| f.hash) != new.get(path).map(|f| f.hash))
+        };
+        let mut changes = Changes::default();
+        if new.keys().any(differs) || old.is_some_and(|o| o.keys().any(differs)) {
+            let search_page = format!(
+                "{}index.html",
+                crate::SEARCH_INDEX_DIR.trim_end_matches("index/")
+            );
+            changes.pages.insert(http::encode_path(&search_page));
+        }
+        changes
     }
 }
 
@@ -350,6 +412,43 @@ struct State {
     failures: u64,
     /// A change was seen and is not built yet.
     pending: bool,
+    /// The current build's pages are served and its search index is being made.
+    search_pending: bool,
+    /// What the last builds changed, by generation, oldest first.
+    history: VecDeque<(u64, Arc<Changes>)>,
+}
+
+impl State {
+    /// Must a page loaded from build `since` (shown at file `page`, if known) reload to
+    /// be current? When in doubt, yes.
+    fn must_reload(&self, since: u64, page: Option<&str>) -> bool {
+        if since >= self.generation {
+            return false;
+        }
+        // Generation 0 is no build of this server: a page of an earlier run.
+        if since == 0 {
+            return true;
+        }
+        let Some(page) = page else { return true };
+        (since + 1..=self.generation).any(|generation| {
+            match self.history.iter().find(|(g, _)| *g == generation) {
+                Some((_, changes)) => changes.all || changes.pages.contains(page),
+                None => true,
+            }
+        })
+    }
+
+    /// Makes `site` the served build, remembering what it changed.
+    fn publish(&mut self, site: Option<Arc<Site>>, changes: Changes) {
+        if site.is_some() {
+            self.site = site;
+        }
+        self.generation += 1;
+        self.history.push_back((self.generation, Arc::new(changes)));
+        while self.history.len() > HISTORY {
+            self.history.pop_front();
+        }
+    }
 }
 
 struct Shared {
@@ -406,6 +505,8 @@ impl Shared {
                 error: None,
                 failures: 0,
                 pending: false,
+                search_pending: false,
+                history: VecDeque::new(),
             }),
             changed: Condvar::new(),
             hosts,
@@ -452,136 +553,88 @@ impl Shared {
     }
 }
 
-/// Where builds go: a private temporary folder in memory (`/dev/shm`) when there is one,
-/// else on disk. Creating thousands of small files on a busy disk took ten times longer
-/// than rendering them (12 s against 1 s for 10 000 pages), and every rebuild does it.
-/// Both folders are removed when `serve` stops.
-struct Scratch {
-    memory: Option<tempfile::TempDir>,
-    disk: tempfile::TempDir,
-    /// False once a build in memory failed to write.
-    use_memory: bool,
-}
-
-impl Scratch {
-    fn new() -> Result<Scratch, String> {
-        let builder = || {
-            let mut b = tempfile::Builder::new();
-            b.prefix("shequn-serve-");
-            b
-        };
-        let disk = builder()
-            .tempdir()
-            .map_err(|e| format!("cannot create a temporary folder for the preview: {e}"))?;
-        // An explicit TMPDIR is the user's choice of place; respect it.
-        let shm = Path::new("/dev/shm");
-        let memory =
-            if cfg!(target_os = "linux") && std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
-                builder().tempdir_in(shm).ok()
-            } else {
-                None
-            };
-        Ok(Scratch {
-            use_memory: memory.is_some(),
-            memory,
-            disk,
-        })
-    }
-
-    fn memory_path(&self) -> Option<PathBuf> {
-        self.memory.as_ref().map(|m| m.path().to_path_buf())
-    }
-
-    fn current(&self) -> &Path {
-        match &self.memory {
-            Some(memory) if self.use_memory => memory.path(),
-            _ => self.disk.path(),
-        }
-    }
-}
-
-/// Runs builds into numbered folders under the scratch folder.
+/// Runs the builds of the session.
 struct Builder {
     root: PathBuf,
-    scratch: Scratch,
     drafts: bool,
-    count: u64,
-    /// The folders of the last successful builds, oldest first: the current one and
-    /// the one before, which a slow request may still be reading.
-    served: std::collections::VecDeque<PathBuf>,
+    timings: bool,
+    session: Session,
+    /// The files of the last successful build.
+    last: Option<Arc<MemoryFiles>>,
     shared: Arc<Shared>,
 }
 
 impl Builder {
     fn rebuild(&mut self, notice: &dyn Fn(Notice), why: &str) {
-        self.count += 1;
-        let folder = self.scratch.current().join(format!("build-{}", self.count));
         let started = Instant::now();
         let options = BuildOptions {
             source: self.root.clone(),
-            output: Some(folder.clone()),
+            output: None,
             base_url: None,
             drafts: self.drafts,
             now: jiff::Timestamp::now(),
-            write: true,
+            write: false,
         };
-        let report = build(&options);
-        if !report.succeeded() && self.scratch.use_memory {
-            let text = report.diagnostics.render();
-            if text.contains("cannot write") || text.contains("cannot create") {
-                // Most likely a small /dev/shm (containers give 64 MB): build on disk
-                // from now on. The folder in memory stays until serve stops, because
-                // the last good build may live there.
-                self.scratch.use_memory = false;
-                notice(Notice::Warning(
-                    "cannot build in memory (/dev/shm); building on disk instead".into(),
-                ));
-                return self.rebuild(notice, why);
+        let prefix = site_settings(&self.root).map_or("/".to_string(), |s| s.0);
+        let shared = self.shared.clone();
+        let last = self.last.clone();
+        let mut pages_at = None;
+        let mut recovered = false;
+        // The pages are served as soon as they are built; the search index follows.
+        let mut pages_ready = |pages: &Arc<MemoryFiles>| {
+            let changes = Changes::between(last.as_deref(), pages);
+            let site = Arc::new(Site::index(pages.clone(), prefix.clone()));
+            {
+                let mut state = shared.lock();
+                recovered = state.error.take().is_some();
+                state.publish(Some(site), changes);
+                state.pending = false;
+                state.search_pending = true;
             }
-        }
+            shared.changed.notify_all();
+            pages_at = Some(started.elapsed());
+        };
+        let built = build_in_memory(&options, &mut self.session, &mut pages_ready);
         let elapsed = started.elapsed();
         let why = if why.is_empty() {
             String::new()
         } else {
             format!(" {why}")
         };
-        if report.succeeded() {
-            let prefix = site_settings(&self.root).map_or("/".to_string(), |s| s.0);
-            let site = Arc::new(Site::index(folder.clone(), prefix));
+        let report = &built.report;
+        if self.timings {
+            notice(Notice::Info(report.timings.table().trim_end().to_string()));
+        }
+        if let Some(files) = built.files.clone().filter(|_| report.succeeded()) {
+            let changes = Changes::search_index(self.last.as_deref(), &files);
+            let site = Arc::new(Site::index(files.clone(), prefix));
+            {
+                let mut state = self.shared.lock();
+                if changes.pages.is_empty() {
+                    state.site = Some(site);
+                } else {
+                    state.publish(Some(site), changes);
+                }
+                state.search_pending = false;
+            }
+            self.shared.changed.notify_all();
+            self.last = Some(files);
             let warnings = report.diagnostics.render();
             if !warnings.is_empty() {
                 notice(Notice::Warning(warnings.trim_end().to_string()));
             }
-            let recovered = {
-                let mut state = self.shared.lock();
-                let recovered = state.error.take().is_some();
-                state.site = Some(site);
-                state.generation += 1;
-                state.pending = false;
-                recovered
-            };
-            self.shared.changed.notify_all();
             notice(Notice::Info(format!(
-                "Built {} pages in {} ms{why}{}",
+                "Built {} pages ({} rendered, the others unchanged) in {} ms (pages in {} ms, then the search index){why}{}",
                 report.pages,
+                built.rendered,
                 elapsed.as_millis(),
+                pages_at.unwrap_or(elapsed).as_millis(),
                 if recovered {
                     "; the errors are fixed"
                 } else {
                     ""
                 }
             )));
-            // The build before last is no longer served; a request still reading it
-            // was answered from an open file, which survives the removal. Removing
-            // thousands of files takes a while, so it happens off the rebuild path.
-            self.served.push_back(folder);
-            while self.served.len() > 2 {
-                if let Some(old) = self.served.pop_front() {
-                    let _ = std::thread::Builder::new()
-                        .name("serve-cleanup".into())
-                        .spawn(move || std::fs::remove_dir_all(old));
-                }
-            }
         } else {
             let text = report.diagnostics.render();
             {
@@ -589,6 +642,7 @@ impl Builder {
                 state.error = Some(text.clone());
                 state.failures += 1;
                 state.pending = false;
+                state.search_pending = false;
             }
             self.shared.changed.notify_all();
             notice(Notice::BuildFailed(format!(
@@ -643,8 +697,12 @@ fn handle_connection(stream: TcpStream, shared: &Shared) {
         }
     };
     let head_only = request.method == "HEAD";
-    if request.target == EVENTS_PATH && request.method == "GET" && check(&request, shared).is_ok() {
-        event_stream(out, shared);
+    let (target, query) = request
+        .target
+        .split_once('?')
+        .unwrap_or((request.target.as_str(), ""));
+    if target == EVENTS_PATH && request.method == "GET" && check(&request, shared).is_ok() {
+        event_stream(out, shared, &Listener::from_query(query, shared));
         return;
     }
     let response = respond(&request, shared);
@@ -696,42 +754,50 @@ fn respond(request: &Request, shared: &Shared) -> Response {
     };
     let (site, generation, error) = wait_until_current(shared);
     let tag = shared.tag(generation);
-    let Some(site) = site else {
+    let Some(mut site) = site else {
         let body = inject(
             b"<!doctype html><html><head><meta charset=\"utf-8\"><title>shequn: build failed</title></head><body></body></html>".to_vec(),
             &tag,
+            None,
             error.as_deref(),
         );
         return Response::new(503, "text/html; charset=utf-8", body);
     };
-    let page = |status: u16, rel: &str| -> Option<Response> {
-        let bytes = std::fs::read(site.folder.join(rel)).ok()?;
-        let kind = http::content_type(rel);
-        let bytes = if kind.starts_with("text/html") {
-            inject(bytes, &tag, error.as_deref())
-        } else {
-            bytes
-        };
-        Some(Response::new(status, kind, bytes))
-    };
-    let not_found = || {
-        if site.files.contains("404.html") {
-            if let Some(r) = page(404, "404.html") {
-                return r;
-            }
-        }
-        Response::text(404, "not found")
-    };
 
     let segments = &path.segments;
     let n = site.prefix.len();
-    if segments.len() < n || segments[..n] != site.prefix[..] {
+    let inside = segments.len() >= n && segments[..n] == site.prefix[..];
+    let rel = if inside {
+        segments[n..].join("/")
+    } else {
+        String::new()
+    };
+    // The search index of the build being served may still be in the making.
+    if inside && rel.starts_with(crate::SEARCH_INDEX_DIR) {
+        if let Some(current) = wait_for_search_index(shared) {
+            site = current;
+        }
+    }
+    // `page` names the file for the reload channel: a page reloads when it changes.
+    let page = |status: u16, rel: &str, page: Option<&str>| -> Option<Response> {
+        let file = site.files.get(rel)?;
+        let kind = http::content_type(rel);
+        let bytes = if kind.starts_with("text/html") {
+            inject(file.bytes.to_vec(), &tag, page, error.as_deref())
+        } else {
+            file.bytes.to_vec()
+        };
+        Some(Response::new(status, kind, bytes))
+    };
+    // A missing page reloads after any change: it may be the one that makes it.
+    let not_found =
+        || page(404, "404.html", None).unwrap_or_else(|| Response::text(404, "not found"));
+    if !inside {
         if segments.is_empty() {
             return Response::redirect(302, &http::encode_path(&site.prefix_path));
         }
         return not_found();
     }
-    let rel = segments[n..].join("/");
     let file = if rel.is_empty() || site.folders.contains(&rel) {
         if !path.trailing_slash && !rel.is_empty() {
             let location = format!("{}{rel}/", site.prefix_path);
@@ -747,10 +813,24 @@ fn respond(request: &Request, shared: &Shared) -> Response {
     } else {
         rel
     };
-    if !site.files.contains(&file) {
-        return not_found();
+    page(200, &file, Some(&file)).unwrap_or_else(not_found)
+}
+
+/// The site once the search index of the current build is ready (waiting briefly).
+fn wait_for_search_index(shared: &Shared) -> Option<Arc<Site>> {
+    let deadline = Instant::now() + STALE_WAIT;
+    let mut state = shared.lock();
+    while state.search_pending {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        state = shared
+            .changed
+            .wait_timeout(state, left)
+            .map_or_else(|e| e.into_inner().0, |(s, _)| s);
     }
-    page(200, &file).unwrap_or_else(|| Response::text(503, "the site is being rebuilt; reload"))
+    state.site.clone()
 }
 
 /// The current site, waiting first (briefly) for a pending rebuild.
@@ -771,12 +851,17 @@ fn wait_until_current(shared: &Shared) -> (Option<Arc<Site>>, u64, Option<String
 }
 
 /// Adds the live-reload script, and the error overlay when the last build failed, to a
-/// served HTML page (never to the build output).
-fn inject(mut html: Vec<u8>, tag: &str, error: Option<&str>) -> Vec<u8> {
+/// served HTML page (never to the build output). `page` is the file it was served from.
+fn inject(mut html: Vec<u8>, tag: &str, page: Option<&str>, error: Option<&str>) -> Vec<u8> {
     let mut snippet = format!(
-        "<script src=\"{SCRIPT_PATH}\" data-generation=\"{}\"></script>",
+        "<script src=\"{SCRIPT_PATH}\" data-generation=\"{}\"",
         html_escape::encode_double_quoted_attribute(tag)
     );
+    if let Some(page) = page {
+        // Percent-encoded: nothing in it needs escaping in an attribute or a query.
+        snippet.push_str(&format!(" data-page=\"{}\"", http::encode_path(page)));
+    }
+    snippet.push_str("></script>");
     if let Some(error) = error {
         snippet.push_str(&format!(
             "<div id=\"shequn-error\" role=\"alert\" style=\"{OVERLAY_STYLE}\"><strong>shequn: the build failed; this is the last good build.</strong><pre style=\"white-space:pre-wrap\">{}</pre></div>",
@@ -816,32 +901,80 @@ const LIVE_RELOAD_JS: &str = r#"(function () {
     pre.textContent = text;
     box.replaceChildren(title, pre);
   }
-  var source = new EventSource("/__shequn/events");
-  source.addEventListener("hello", function (e) {
-    if (seen && seen !== e.data) location.reload();
-    seen = e.data;
-  });
+  var page = me && me.getAttribute("data-page");
+  var query = "?since=" + encodeURIComponent(seen || "") + (page ? "&page=" + page : "");
+  // The server decides: `reload` when this page changed since it was served (or the
+  // server restarted), `built` when a build left it as it is.
+  var source = new EventSource("/__shequn/events" + query);
+  source.addEventListener("built", function (e) { seen = e.data; });
   source.addEventListener("reload", function () { location.reload(); });
   source.addEventListener("build-error", function (e) { showError(e.data); });
 })();
 "#;
 
-/// Server-sent events: `hello` with the current build, then `reload` after each
-/// successful build and `build-error` after each failed one. No file content is sent.
-fn event_stream(mut out: TcpStream, shared: &Shared) {
+/// Who listens on a reload channel: the page it was served (`page=`, percent-encoded
+/// as [`http::encode_path`] gives it) and the build it came from (`since=`, the tag of
+/// that build). Either may be missing: then any new build reloads the page.
+struct Listener {
+    page: Option<String>,
+    since: Option<u64>,
+}
+
+impl Listener {
+    fn from_query(query: &str, shared: &Shared) -> Listener {
+        let mut listener = Listener {
+            page: None,
+            since: None,
+        };
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some(("page", page)) if !page.is_empty() => listener.page = Some(page.to_string()),
+                Some(("since", since)) => {
+                    // `INSTANCE-GENERATION`, the `-` percent-encoded or not; a tag of
+                    // another run of the server is no generation of this one.
+                    let since = since.replace("%2D", "-").replace("%2d", "-");
+                    listener.since = since
+                        .strip_prefix(&shared.instance)
+                        .and_then(|rest| rest.strip_prefix('-'))
+                        .and_then(|g| g.parse().ok())
+                        .or(Some(0));
+                    if since.is_empty() {
+                        listener.since = None;
+                    }
+                }
+                _ => {}
+            }
+        }
+        listener
+    }
+}
+
+/// Server-sent events: `hello` with the current build; then, to a page that said where
+/// it came from, `reload` if a build since changed it or `built` if not; after each
+/// successful build, `reload` to the pages it changed (to every page when in doubt) and
+/// `built` to the others; `build-error` after each failed build. No file content is sent.
+fn event_stream(mut out: TcpStream, shared: &Shared, listener: &Listener) {
     if shared.event_streams.fetch_add(1, Ordering::SeqCst) >= MAX_EVENT_STREAMS {
         shared.event_streams.fetch_sub(1, Ordering::SeqCst);
         let _ = Response::text(503, "too many open pages").write_to(&mut out, false);
         return;
     }
-    let _ = stream_events(&mut out, shared);
+    let _ = stream_events(&mut out, shared, listener);
     shared.event_streams.fetch_sub(1, Ordering::SeqCst);
 }
 
-fn stream_events(out: &mut TcpStream, shared: &Shared) -> std::io::Result<()> {
-    let (mut generation, mut failures, error) = {
+fn stream_events(out: &mut TcpStream, shared: &Shared, listener: &Listener) -> std::io::Result<()> {
+    let page = listener.page.as_deref();
+    let (mut generation, mut failures, error, first) = {
         let state = shared.lock();
-        (state.generation, state.failures, state.error.clone())
+        let first = listener.since.map(|since| {
+            if state.must_reload(since, page) {
+                sse_event("reload", &shared.tag(state.generation))
+            } else {
+                sse_event("built", &shared.tag(state.generation))
+            }
+        });
+        (state.generation, state.failures, state.error.clone(), first)
     };
     let mut text = String::from(
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 1000\n\n",
@@ -850,6 +983,7 @@ fn stream_events(out: &mut TcpStream, shared: &Shared) -> std::io::Result<()> {
         "event: hello\ndata: {}\n\n",
         shared.tag(generation)
     ));
+    text.push_str(first.as_deref().unwrap_or(""));
     if let Some(error) = &error {
         text.push_str(&sse_event("build-error", error));
     }
@@ -865,7 +999,12 @@ fn stream_events(out: &mut TcpStream, shared: &Shared) -> std::io::Result<()> {
                 })
                 .unwrap_or_else(|e| e.into_inner());
             let message = if state.generation != generation {
-                sse_event("reload", &shared.tag(state.generation))
+                let name = if state.must_reload(generation, page) {
+                    "reload"
+                } else {
+                    "built"
+                };
+                sse_event(name, &shared.tag(state.generation))
             } else if state.failures != failures {
                 sse_event("build-error", state.error.as_deref().unwrap_or(""))
             } else {
@@ -900,12 +1039,100 @@ mod tests {
         let html = inject(
             b"<html><body><p>x</p></BODY></html>".to_vec(),
             "t-1",
+            Some("members/a b/index.html"),
             Some("members/x.toml:1:1: <script>alert(1)</script>"),
         );
         let html = String::from_utf8(html).unwrap();
         assert!(html.contains("&lt;script&gt;alert(1)"));
         assert!(!html.contains("<script>alert"));
         assert!(html.find("live-reload.js").unwrap() < html.find("</BODY>").unwrap());
+        assert!(html.contains("data-page=\"members/a%20b/index.html\""));
+    }
+
+    fn files(list: &[(&str, &str)]) -> MemoryFiles {
+        let sink = crate::output::MemorySink::new(None);
+        for (path, text) in list {
+            crate::output::Sink::write(&sink, path, text.as_bytes()).unwrap();
+        }
+        sink.into_files()
+    }
+
+    #[test]
+    fn changes_name_the_pages_that_changed_and_assets_change_all() {
+        let old = files(&[
+            ("a/index.html", "a"),
+            ("b/index.html", "b"),
+            ("feed.xml", "1"),
+            ("search/index/t0.json", "x"),
+            ("assets/s.css", "c"),
+        ]);
+        let new = files(&[
+            ("a/index.html", "a"),
+            ("b/index.html", "B"),
+            ("c/index.html", "c"),
+            ("feed.xml", "2"),
+            ("search/index/t0.json", "y"),
+            ("assets/s.css", "c"),
+        ]);
+        let changes = Changes::between(Some(&old), &new);
+        assert!(!changes.all);
+        let mut pages: Vec<&str> = changes.pages.iter().map(String::as_str).collect();
+        pages.sort();
+        assert_eq!(pages, ["b/index.html", "c/index.html"]);
+        let search = Changes::search_index(Some(&old), &new);
+        assert_eq!(
+            search.pages.into_iter().collect::<Vec<_>>(),
+            ["search/index.html"]
+        );
+        let styled = files(&[("a/index.html", "a"), ("assets/s.css", "d")]);
+        assert!(Changes::between(Some(&old), &styled).all);
+        assert!(Changes::between(None, &new).all);
+    }
+
+    #[test]
+    fn a_page_reloads_only_for_builds_that_changed_it() {
+        let shared = Shared::new("127.0.0.1", "127.0.0.1:4000".parse().unwrap());
+        let mut state = shared.lock();
+        state.publish(
+            None,
+            Changes {
+                all: true,
+                pages: HashSet::new(),
+            },
+        );
+        let only_b = Changes {
+            all: false,
+            pages: ["b/index.html".to_string()].into(),
+        };
+        state.publish(None, only_b);
+        assert!(!state.must_reload(1, Some("a/index.html")));
+        assert!(state.must_reload(1, Some("b/index.html")));
+        assert!(
+            state.must_reload(1, None),
+            "a page that does not say which reloads"
+        );
+        assert!(
+            state.must_reload(0, Some("a/index.html")),
+            "a page of another run"
+        );
+        assert!(
+            !state.must_reload(2, Some("b/index.html")),
+            "already current"
+        );
+        for _ in 0..HISTORY {
+            state.publish(None, Changes::default());
+        }
+        assert!(
+            state.must_reload(1, Some("a/index.html")),
+            "history forgotten: reload"
+        );
+        let tag = shared.tag(state.generation);
+        drop(state);
+        let listener = Listener::from_query(&format!("since={tag}&page=a/index.html"), &shared);
+        assert_eq!(listener.page.as_deref(), Some("a/index.html"));
+        assert_eq!(listener.since, Some(HISTORY as u64 + 2));
+        let foreign = Listener::from_query("since=abc-3", &shared);
+        assert_eq!(foreign.since, Some(0));
     }
 
     #[test]

@@ -143,6 +143,15 @@ impl Server {
 
     /// Opens the reload channel as the page's script does.
     fn events(&self) -> Events {
+        self.events_at("/__shequn/events")
+    }
+
+    /// Opens the reload channel as the script of the page served from `file` does.
+    fn events_for(&self, file: &str) -> Events {
+        self.events_at(&format!("/__shequn/events?page={file}"))
+    }
+
+    fn events_at(&self, target: &str) -> Events {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_millis(100)))
@@ -150,7 +159,7 @@ impl Server {
         let origin = format!("http://{}", self.host());
         write!(
             stream,
-            "GET /__shequn/events HTTP/1.1\r\nHost: {}\r\nOrigin: {origin}\r\nAccept: text/event-stream\r\n\r\n",
+            "GET {target} HTTP/1.1\r\nHost: {}\r\nOrigin: {origin}\r\nAccept: text/event-stream\r\n\r\n",
             self.host()
         )
         .unwrap();
@@ -652,6 +661,138 @@ fn wait_for_page(server: &Server, events: &mut Events, text: &str) {
         }
         assert!(Instant::now() < deadline, "`{text}` never showed");
     }
+}
+
+#[test]
+fn serve_reloads_only_the_pages_a_change_touches() {
+    let server = club();
+    let page = server.get(MEMBER_PAGE).body;
+    assert!(
+        page.contains("data-page=\"members/ada/index.html\""),
+        "{page}"
+    );
+    let mut member = server.events_for("members/ada/index.html");
+    let mut rules = server.events_for("rules/index.html");
+    let mut unknown = server.events();
+    save(
+        &server.site,
+        MEMBER,
+        &member_record("Ada Renamed"),
+        Save::InPlace,
+    );
+    let (name, _) = member.next(WAIT).expect("an event for the member page");
+    assert_eq!(name, "reload");
+    let (name, tag) = rules.next(WAIT).expect("an event for the rules page");
+    assert_eq!(name, "built", "the rules page does not show members");
+    let (name, _) = unknown
+        .next(WAIT)
+        .expect("an event for a page that did not say");
+    assert_eq!(name, "reload");
+    // A page that reconnects says which build it has: it reloads only if it changed since.
+    let since = |page: &str| {
+        let mut events = server.events_at(&format!("/__shequn/events?since={tag}&page={page}"));
+        events.next(WAIT).expect("an answer").0
+    };
+    assert_eq!(since("rules/index.html"), "built");
+    save(
+        &server.site,
+        MEMBER,
+        &member_record("Ada Again"),
+        Save::InPlace,
+    );
+    member.expect("reload");
+    assert_eq!(since("members/ada/index.html"), "reload");
+    assert_eq!(since("rules/index.html"), "built");
+    while let Some((name, _)) = rules.next(Duration::from_millis(500)) {
+        assert_ne!(name, "reload", "the rules page reloaded for a member edit");
+    }
+    // An image may be on any page: all reload.
+    server.site.write(
+        "static/img/logo.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    );
+    rules.expect("reload");
+}
+
+/// The page without the live-reload script `serve` adds.
+fn without_live_reload(page: &str) -> String {
+    let Some(start) = page.find("<script src=\"/__shequn/live-reload.js\"") else {
+        return page.to_string();
+    };
+    let end = start + page[start..].find("</script>").unwrap() + "</script>".len();
+    format!("{}{}", &page[..start], &page[end..])
+}
+
+#[test]
+fn serve_after_edits_serves_what_a_clean_build_gives() {
+    let mut server = Server::start(Site::fixture("full"));
+    let mut events = server.events();
+    // Edits that reach many pages: an event removed (which changes the counts every
+    // page shows, so all are rendered again), then a page added, a page edited and a
+    // member renamed, which leave most pages as they were.
+    std::fs::remove_file(server.site.root().join("events/picnic.toml")).unwrap();
+    events.expect("reload");
+    server.site.write(
+        "content/extra.md",
+        "+++\ntitle = \"Extra page\"\n+++\n\nSee [the recap](@/posts/recap.md).\n",
+    );
+    events.expect("reload");
+    let recap = std::fs::read_to_string(server.site.root().join("content/posts/recap.md")).unwrap();
+    server.site.write(
+        "content/posts/recap.md",
+        &format!("{recap}\n\nOne more paragraph.\n"),
+    );
+    events.expect("reload");
+    let ada = std::fs::read_to_string(server.site.root().join("members/ada.toml")).unwrap();
+    let renamed = ada.replacen("name = \"", "name = \"Renamed ", 1);
+    assert_ne!(ada, renamed);
+    save(
+        &server.site,
+        "members/ada.toml",
+        &renamed,
+        Save::TempThenRename,
+    );
+    // The last edit is built when the member page shows it (requests wait for
+    // pending builds).
+    let deadline = Instant::now() + WAIT;
+    while !server.get("/members/ada/").body.contains("Renamed ") {
+        assert!(Instant::now() < deadline, "the rename never showed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Pages were kept, not all rendered again.
+    assert!(
+        server
+            .stderr()
+            .contains(" rendered, the others unchanged) in")
+            && !server
+                .stderr()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .contains("(27 rendered"),
+        "{}",
+        server.stderr()
+    );
+    // What a clean build of the edited site gives, at about the same moment.
+    let now = jiff::Timestamp::now().to_string();
+    let clean = crate::support::tree(&server.site.build_at(&now).ok().output);
+    let mut compared = 0;
+    for (path, bytes) in &clean {
+        if !path.ends_with(".html") || path == "404.html" {
+            continue;
+        }
+        let target = format!("/{}", path.trim_end_matches("index.html"));
+        let answer = server.get(&target);
+        assert_eq!(answer.status, 200, "{target}");
+        assert!(
+            without_live_reload(&answer.body) == String::from_utf8_lossy(bytes),
+            "{target} differs from a clean build"
+        );
+        compared += 1;
+    }
+    assert!(compared > 20, "only {compared} pages compared");
+    assert!(clean.contains_key("extra/index.html"));
+    let _ = server.interrupt();
 }
 
 #[test]
