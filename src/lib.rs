@@ -313,14 +313,22 @@ fn pipeline(
             return;
         }
     };
-    render::render_pages(
+    // Pages rendered from what the previous build's were are linked from it, not
+    // rendered again; a first build fingerprints its pages for the next one.
+    let previous = sink
+        .previous_fingerprints()
+        .map(|(global, pages)| render::Fingerprints::from_parts(global, pages))
+        .unwrap_or_default();
+    let fingerprints = render::render_pages_reusing(
         &plan,
         &rendered,
         &theme,
         &mut tera,
         &sink as &dyn Sink,
+        Some(&previous),
         diags,
     );
+    drop(previous);
     let file_errors = files::write_files(
         &plan,
         &rendered,
@@ -339,7 +347,11 @@ fn pipeline(
         staging.abort();
         return;
     }
-    if let Err(d) = staging.commit(sink) {
+    let rendered_from = output::RenderedFrom {
+        global: fingerprints.global(),
+        pages: fingerprints.pages(),
+    };
+    if let Err(d) = staging.commit(sink, Some(rendered_from)) {
         diags.push(d);
         return;
     }

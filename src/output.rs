@@ -242,9 +242,42 @@ impl Sink for DirSink {
         self.record(path, entry);
         Ok(())
     }
+
+    fn keep(&self, path: &str) -> bool {
+        let Some(previous) = &self.previous else {
+            return false;
+        };
+        let Some(entry) = previous.files.get(path).map(|f| f.entry) else {
+            return false;
+        };
+        if self.stopped.get().is_some() {
+            return false;
+        }
+        let Ok(target) = self.target(path) else {
+            return false;
+        };
+        if previous.link_unchanged(path, &entry, &target) {
+            self.record(path, entry);
+            return true;
+        }
+        false
+    }
 }
 
 impl DirSink {
+    /// What the previous build's pages were rendered from, as its manifest lists it:
+    /// the fingerprint of the templates and site-wide values, and each page's.
+    pub fn previous_fingerprints(&self) -> Option<(u128, std::collections::HashMap<String, u128>)> {
+        let previous = self.previous.as_ref()?;
+        let global = previous.rendered_with?;
+        let pages = previous
+            .files
+            .iter()
+            .filter_map(|(path, f)| Some((path.clone(), f.fingerprint?)))
+            .collect();
+        Some((global, pages))
+    }
+
     fn record(&self, path: &str, entry: ManifestEntry) {
         // A panic elsewhere while holding the lock leaves a list that is still whole.
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
@@ -261,12 +294,29 @@ struct ManifestEntry {
 
 /// First line of the marker file; the manifest follows it.
 const MARKER_TEXT: &str = "This folder was built by shequn; the next build replaces it.\n";
-const MANIFEST_HEADER: &str = "# size, xxh3-128 of the bytes, path\n";
+const MANIFEST_HEADER: &str =
+    "# size, xxh3-128 of the bytes, fingerprint of what a page was rendered from (or -), path\n";
+/// Starts the line with the fingerprint of the templates and site-wide values.
+const RENDERED_WITH: &str = "rendered-with ";
+
+/// A file of the previous build, as its manifest lists it.
+struct PreviousFile {
+    entry: ManifestEntry,
+    fingerprint: Option<u128>,
+}
+
+/// What a page was rendered from, for the manifest: the fingerprints of the templates and
+/// site-wide values and of each page's template and context.
+pub struct RenderedFrom<'a> {
+    pub global: u128,
+    pub pages: &'a std::collections::HashMap<String, u128>,
+}
 
 /// The previous output folder and its manifest.
 struct Previous {
     root: PathBuf,
-    files: std::collections::HashMap<String, ManifestEntry>,
+    files: std::collections::HashMap<String, PreviousFile>,
+    rendered_with: Option<u128>,
     /// When the previous build finished (the marker's modification time): a file
     /// changed after it is not the file the manifest describes.
     finished: std::time::SystemTime,
@@ -281,16 +331,34 @@ impl Previous {
         let list = text
             .strip_prefix(MARKER_TEXT)?
             .strip_prefix(MANIFEST_HEADER)?;
+        let mut lines = list.lines().peekable();
+        let rendered_with = match lines.peek().and_then(|l| l.strip_prefix(RENDERED_WITH)) {
+            Some(hex) => {
+                let global = u128::from_str_radix(hex, 16).ok()?;
+                lines.next();
+                Some(global)
+            }
+            None => None,
+        };
         let mut files = std::collections::HashMap::new();
-        for line in list.lines() {
-            let mut parts = line.splitn(3, ' ');
+        for line in lines {
+            let mut parts = line.splitn(4, ' ');
             let size = parts.next()?.parse().ok()?;
             let hash = u128::from_str_radix(parts.next()?, 16).ok()?;
-            files.insert(parts.next()?.to_string(), ManifestEntry { size, hash });
+            let fingerprint = match parts.next()? {
+                "-" => None,
+                hex => Some(u128::from_str_radix(hex, 16).ok()?),
+            };
+            let entry = ManifestEntry { size, hash };
+            files.insert(
+                parts.next()?.to_string(),
+                PreviousFile { entry, fingerprint },
+            );
         }
         Some(Previous {
             root: output.to_path_buf(),
             files,
+            rendered_with,
             finished,
         })
     }
@@ -299,7 +367,7 @@ impl Previous {
     /// bytes described by `entry` and nobody changed it since; false otherwise (then
     /// the caller writes the file).
     fn link_unchanged(&self, path: &str, entry: &ManifestEntry, target: &Path) -> bool {
-        if self.files.get(path) != Some(entry) {
+        if self.files.get(path).map(|f| &f.entry) != Some(entry) {
             return false;
         }
         let source = self.root.join(path);
@@ -534,8 +602,12 @@ impl Staging {
     }
 
     /// Swaps the staging folder in as the output folder. The marker written into it
-    /// lists what `sink` wrote, for the next build.
-    pub fn commit(self, sink: DirSink) -> Result<(), Diagnostic> {
+    /// lists what `sink` wrote, and what each page was rendered from, for the next build.
+    pub fn commit(
+        self,
+        sink: DirSink,
+        rendered: Option<RenderedFrom<'_>>,
+    ) -> Result<(), Diagnostic> {
         let fail = |what: String, e: std::io::Error| {
             Diagnostic::error(format!("{what}: {}", io_reason(&e)))
         };
@@ -544,9 +616,20 @@ impl Staging {
         let mut marker = String::with_capacity(written.len() * 80 + 100);
         marker.push_str(MARKER_TEXT);
         marker.push_str(MANIFEST_HEADER);
+        use std::fmt::Write as _;
+        if let Some(rendered) = &rendered {
+            let _ = writeln!(marker, "{RENDERED_WITH}{:032x}", rendered.global);
+        }
         for (path, entry) in &written {
-            use std::fmt::Write as _;
-            let _ = writeln!(marker, "{} {:032x} {path}", entry.size, entry.hash);
+            let fingerprint = rendered
+                .as_ref()
+                .and_then(|r| r.pages.get(path))
+                .map_or("-".to_string(), |f| format!("{f:032x}"));
+            let _ = writeln!(
+                marker,
+                "{} {:032x} {fingerprint} {path}",
+                entry.size, entry.hash
+            );
         }
         std::fs::write(self.staging.join(MARKER), marker).map_err(|e| {
             fail(

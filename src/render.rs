@@ -1083,7 +1083,15 @@ fn node_digest(value: &Value, memo: &Memo) -> u128 {
         h.update(&[4]);
         h.update(&(map.len() as u64).to_le_bytes());
         for (key, item) in map {
-            let key = key.to_string();
+            // Keys are names (`title`); other kinds print.
+            let printed;
+            let key = match key.as_str() {
+                Some(name) => name,
+                None => {
+                    printed = key.to_string();
+                    &printed
+                }
+            };
             h.update(&(key.len() as u64).to_le_bytes());
             h.update(key.as_bytes());
             hash_value(item, &mut h, memo);
@@ -1159,9 +1167,36 @@ pub struct Fingerprints {
     pub rendered: usize,
 }
 
-/// The templates' sources and the global context: a change to either may change any page.
+impl Fingerprints {
+    /// Fingerprints as a manifest kept them.
+    pub fn from_parts(global: u128, pages: HashMap<String, u128>) -> Fingerprints {
+        Fingerprints {
+            global,
+            pages,
+            rendered: 0,
+        }
+    }
+
+    pub fn global(&self) -> u128 {
+        self.global
+    }
+
+    pub fn pages(&self) -> &HashMap<String, u128> {
+        &self.pages
+    }
+}
+
+/// This program: its version and a hash of its sources, built-in theme and locked
+/// dependencies (see `build.rs`), so that pages a changed shequn would render otherwise
+/// are rendered again.
+const PROGRAM_IDENTITY: &str = concat!(env!("CARGO_PKG_VERSION"), " ", env!("SHEQUN_SOURCE_HASH"));
+
+/// The templates' sources, the global context and the program: a change to any may
+/// change any page.
 fn global_fingerprint(theme: &Theme, globals: &Context) -> u128 {
     let mut h = Xxh3::new();
+    h.update(PROGRAM_IDENTITY.as_bytes());
+    h.update(&[0]);
     let mut uses_now = false;
     for template in theme.templates.values() {
         h.update(template.name.as_bytes());
