@@ -31,10 +31,17 @@ pub const INDEX_DIR: &str = "search/index/";
 /// index's own peak. `SHEQUN_SEARCH_PRELOAD=0` leaves the load to [`write_index`], for
 /// `bench/search.py` to measure the index's whole cost.
 pub fn prepare() {
-    if std::env::var_os("SHEQUN_SEARCH_PRELOAD").is_some_and(|v| v == "0") {
+    if is_left_out() || std::env::var_os("SHEQUN_SEARCH_PRELOAD").is_some_and(|v| v == "0") {
         return;
     }
     std::thread::spawn(|| (words::jieba(), words::simplified('国')));
+}
+
+/// `SHEQUN_BENCH_NO_SEARCH=1` builds the site without its index (the `/search/` page
+/// stays): a benchmark knob for `bench/search.py`, which measures what the index adds
+/// to a build, not an option for users.
+fn is_left_out() -> bool {
+    std::env::var_os("SHEQUN_BENCH_NO_SEARCH").is_some_and(|v| v == "1")
 }
 
 /// What [`write_index`] did.
@@ -48,6 +55,9 @@ pub struct Written {
 /// Builds the index of the plan and writes it. When [`prepare`] has not loaded the
 /// dictionary yet, it loads on one core while the documents are read on the other.
 pub fn write_index(plan: &Plan<'_>, md: &[Rendered], sink: &dyn Sink) -> Written {
+    if is_left_out() {
+        return Written::default();
+    }
     let (docs, _) = rayon::join(
         || documents(plan, md),
         || (words::jieba(), words::simplified('国')),
