@@ -19,11 +19,13 @@
 //! 64 characters of base64: a digit below 32 ends a number, one of 32 or more carries 5
 //! bits and continues; a weight is one digit.
 
+use jieba_rs::Jieba;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::documents::Document;
-use super::words::{t2s_pairs, Splitter};
+use super::dictionary::{segmenter, HanPairs};
+use super::words::{han_words, t2s_pairs, Splitter};
 use super::{Written, INDEX_DIR};
 use crate::output::Sink;
 
@@ -96,58 +98,117 @@ impl Postings {
 
 type TermMap = FxHashMap<Box<str>, Postings>;
 
-/// The postings of the documents `first..`, one map per chunk. Terms get a number the
-/// first time the chunk meets them, so each word of the text costs one hash lookup.
-fn chunk_postings(first: u32, docs: &[Document]) -> TermMap {
-    let mut ids: FxHashMap<Box<str>, u32> = FxHashMap::default();
-    let mut lists: Vec<Option<Postings>> = Vec::new();
-    // By term number: occurrences in the document's text, and whether it is in the title.
-    let mut counts: Vec<(u32, bool)> = Vec::new();
-    let mut touched: Vec<u32> = Vec::new();
-    let mut body = Splitter::default();
-    let mut title = Splitter::default();
-    let mut number = |term: &str, counts: &mut Vec<(u32, bool)>, touched: &mut Vec<u32>| {
-        let id = match ids.get(term) {
-            Some(id) => *id,
+/// The postings of a chunk of documents, made in two passes: the words other than Han
+/// first, while the Han text of each document is kept for the second, which runs once
+/// the segmenter is made from all of the site's Han text (see `dictionary`). A Han word
+/// and any other word are never the same term, so each term's postings are still in
+/// document order.
+struct ChunkIndex {
+    /// The id of the chunk's first document.
+    first: u32,
+    terms: TermCounter,
+    /// The Han text of each document's body and title, one after the other.
+    han: String,
+    /// Where each document's body and title end in `han`.
+    han_ends: Vec<(usize, usize)>,
+}
+
+impl ChunkIndex {
+    /// The first pass over the documents `first..`: their other words are counted, and
+    /// their Han text is kept and added to `pairs`.
+    fn new(first: u32, docs: &[Document], pairs: &HanPairs) -> ChunkIndex {
+        let mut terms = TermCounter::default();
+        let mut han = String::new();
+        let mut han_ends = Vec::with_capacity(docs.len());
+        let mut splitter = Splitter::default();
+        for (i, doc) in docs.iter().enumerate() {
+            let start = han.len();
+            splitter.feed(&doc.text, &mut han, &mut |word| terms.count(word, false));
+            let body_end = han.len();
+            splitter.feed(&doc.title, &mut han, &mut |word| terms.count(word, true));
+            terms.finish_document(first + i as u32);
+            han_ends.push((body_end, han.len()));
+            pairs.add(&han[start..]);
+        }
+        ChunkIndex {
+            first,
+            terms,
+            han,
+            han_ends,
+        }
+    }
+
+    /// The second pass: the Han words of every document, cut by `jieba`.
+    fn finish(mut self, jieba: &Jieba) -> TermMap {
+        let mut start = 0;
+        for (i, &(body_end, title_end)) in self.han_ends.iter().enumerate() {
+            for word in han_words(jieba, &self.han[start..body_end]) {
+                self.terms.count(word, false);
+            }
+            for word in han_words(jieba, &self.han[body_end..title_end]) {
+                self.terms.count(word, true);
+            }
+            self.terms.finish_document(self.first + i as u32);
+            start = title_end;
+        }
+        self.terms.into_map()
+    }
+}
+
+/// Counts the terms of documents and adds their postings. Terms get a number the first
+/// time they are met, so each word of the text costs one hash lookup.
+#[derive(Default)]
+struct TermCounter {
+    ids: FxHashMap<Box<str>, u32>,
+    lists: Vec<Option<Postings>>,
+    /// By term number: occurrences in the document's text, and whether it is in the title.
+    counts: Vec<(u32, bool)>,
+    touched: Vec<u32>,
+}
+
+impl TermCounter {
+    /// Counts one occurrence of `term` in the document's text, or notes it in its title.
+    fn count(&mut self, term: &str, in_title: bool) {
+        let id = match self.ids.get(term) {
+            Some(id) => *id as usize,
             None => {
-                let id = counts.len() as u32;
-                ids.insert(term.into(), id);
-                counts.push((0, false));
+                let id = self.counts.len();
+                self.ids.insert(term.into(), id as u32);
+                self.counts.push((0, false));
                 id
             }
         };
-        if counts[id as usize] == (0, false) {
-            touched.push(id);
+        let count = &mut self.counts[id];
+        if *count == (0, false) {
+            self.touched.push(id as u32);
         }
-        id as usize
-    };
-    for (i, doc) in docs.iter().enumerate() {
-        let doc_id = first + i as u32;
-        body.feed(&doc.text);
-        title.feed(&doc.title);
-        for term in body.terms() {
-            let id = number(term, &mut counts, &mut touched);
-            counts[id].0 += 1;
+        if in_title {
+            count.1 = true;
+        } else {
+            count.0 += 1;
         }
-        for term in title.terms() {
-            let id = number(term, &mut counts, &mut touched);
-            counts[id].1 = true;
-        }
-        lists.resize_with(counts.len(), || None);
-        for id in touched.drain(..) {
-            let (occurrences, in_title) = std::mem::take(&mut counts[id as usize]);
+    }
+
+    /// Adds a posting of document `doc` for each term counted since the last one.
+    fn finish_document(&mut self, doc: u32) {
+        self.lists.resize_with(self.counts.len(), || None);
+        for id in self.touched.drain(..) {
+            let (occurrences, in_title) = std::mem::take(&mut self.counts[id as usize]);
             let weight = occurrences.min(MAX_OCCURRENCES) + if in_title { TITLE_WEIGHT } else { 0 };
-            match &mut lists[id as usize] {
-                Some(p) => p.push(doc_id, weight),
-                none => *none = Some(Postings::new(doc_id, weight)),
+            match &mut self.lists[id as usize] {
+                Some(p) => p.push(doc, weight),
+                none => *none = Some(Postings::new(doc, weight)),
             }
         }
-        body.clear();
-        title.clear();
     }
-    ids.into_iter()
-        .filter_map(|(term, id)| Some((term, lists[id as usize].take()?)))
-        .collect()
+
+    fn into_map(self) -> TermMap {
+        let mut lists = self.lists;
+        self.ids
+            .into_iter()
+            .filter_map(|(term, id)| Some((term, lists[id as usize].take()?)))
+            .collect()
+    }
 }
 
 /// The shard of a term: FNV-1a of its first character when that is a Han character,
@@ -180,11 +241,20 @@ fn push_json_string(into: &mut Vec<u8>, text: &str) {
 /// index is never in memory at once.
 pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
     let chunk = docs.len().div_ceil(32).max(64);
-    let chunks: Vec<TermMap> = docs
+    let pairs = HanPairs::default();
+    let mut chunks: Vec<ChunkIndex> = docs
         .par_chunks(chunk)
         .enumerate()
-        .map(|(i, part)| chunk_postings((i * chunk) as u32, part))
+        .map(|(i, part)| ChunkIndex::new((i * chunk) as u32, part, &pairs))
         .collect();
+    // A site without Han text needs no dictionary.
+    let jieba = if chunks.iter().any(|c| !c.han.is_empty()) {
+        segmenter(&pairs)
+    } else {
+        Jieba::empty()
+    };
+    let chunks: Vec<TermMap> = chunks.par_drain(..).map(|c| c.finish(&jieba)).collect();
+    drop(jieba);
     let mut terms = TermMap::default();
     for map in chunks {
         for (term, postings) in map {
@@ -293,7 +363,7 @@ pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
 /// `[kind, title, url, text]` of a document, its text cut for snippets.
 fn push_row(into: &mut Vec<u8>, d: &Document) {
     into.push(b'[');
-    for field in [d.kind, d.title.as_str(), d.url.as_str()] {
+    for field in [d.kind, &d.title, d.url.as_str()] {
         push_json_string(into, field);
         into.push(b',');
     }

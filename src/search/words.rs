@@ -77,13 +77,6 @@ pub fn t2s_pairs() -> String {
     pairs
 }
 
-/// The segmenter, made on first use (about 0.1 s and 45 MiB), once per process: `serve`
-/// pays once.
-pub fn jieba() -> &'static Jieba {
-    static JIEBA: OnceLock<Jieba> = OnceLock::new();
-    JIEBA.get_or_init(Jieba::new)
-}
-
 /// English plural endings off: talks → talk, stories → story, classes → class, boxes → box.
 /// Anything that is not a plain ASCII word is kept as it is. Returns the stem's length
 /// in bytes and whether a `y` replaces the ending.
@@ -163,23 +156,21 @@ fn finish_run(text: String, is_han: bool) -> Run {
     }
 }
 
-/// Splits document text into the index's terms. One per thread, reused from document
-/// to document so that its buffers are allocated once.
+/// Splits document text into the index's terms: the words other than Han as they end,
+/// and the Han text, Simplified, for jieba ([`han_words`]). One per thread, reused from
+/// document to document so that its buffers are allocated once.
 #[derive(Default)]
 pub struct Splitter {
-    /// Non-Han words of the text, stemmed, each followed by a space.
-    words: String,
-    /// Han runs of the text, Simplified, each followed by a space.
-    han: String,
-    /// Where the word being written into `words` starts, when there is one.
-    word_start: Option<usize>,
+    /// The word being read, in lower case.
+    word: String,
     /// A scratch buffer for text that needs NFKC.
     other: String,
 }
 
 impl Splitter {
-    /// Feeds `text` (more than one text may be fed before [`Splitter::terms`]).
-    pub fn feed(&mut self, text: &str) {
+    /// Cuts `text`: calls `on_word` with each word other than Han, stemmed, and appends
+    /// each run of Han characters to `han`, Simplified and followed by a space.
+    pub fn feed(&mut self, text: &str, han: &mut String, on_word: &mut impl FnMut(&str)) {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -189,16 +180,15 @@ impl Splitter {
                 while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
                     i += 1;
                 }
-                self.end_han();
-                let at = self.words.len();
-                self.word_start.get_or_insert(at);
-                self.words.push_str(&text[start..i]);
-                self.words[at..].make_ascii_lowercase();
+                end_han(han);
+                let at = self.word.len();
+                self.word.push_str(&text[start..i]);
+                self.word[at..].make_ascii_lowercase();
                 continue;
             }
             if b < 0x80 {
-                self.end_word();
-                self.end_han();
+                self.end_word(on_word);
+                end_han(han);
                 i += 1;
                 continue;
             }
@@ -206,14 +196,14 @@ impl Splitter {
             // consumed one at a time.
             let c = text[i..].chars().next().unwrap();
             if is_unified_han(c as u32) {
-                self.end_word();
+                self.end_word(on_word);
                 let table = t2s_table();
                 for c in text[i..].chars() {
                     let n = c as u32;
                     if !is_unified_han(n) {
                         break;
                     }
-                    self.han.push(table[(n - TABLE_START) as usize]);
+                    han.push(table[(n - TABLE_START) as usize]);
                     i += c.len_utf8();
                 }
                 continue;
@@ -228,81 +218,64 @@ impl Splitter {
             other.clear();
             // A combining mark after a letter composes with it (e + ◌́ = é).
             let mut letter = None;
-            if is_combining_mark(c) && self.word_start.is_some_and(|s| self.words.len() > s) {
-                letter = self.words.pop();
+            if is_combining_mark(c) {
+                letter = self.word.pop();
             }
             other.extend(letter.into_iter().chain(text[i..end].chars()).nfkc());
             for c in other.to_lowercase().chars() {
                 if is_han(c) {
-                    self.end_word();
-                    self.han.push(simplified(c));
+                    self.end_word(on_word);
+                    han.push(simplified(c));
                 } else if c.is_alphanumeric() {
-                    self.end_han();
-                    self.push_word_char(c);
+                    end_han(han);
+                    self.word.push(c);
                 } else {
-                    self.end_word();
-                    self.end_han();
+                    self.end_word(on_word);
+                    end_han(han);
                 }
             }
             self.other = other;
             i = end;
         }
-        self.end_word();
-        self.end_han();
+        self.end_word(on_word);
+        end_han(han);
     }
 
-    fn push_word_char(&mut self, c: char) {
-        if self.word_start.is_none() {
-            self.word_start = Some(self.words.len());
-        }
-        self.words.push(c);
-    }
-
-    fn end_word(&mut self) {
-        let Some(start) = self.word_start.take() else {
-            return;
-        };
-        let (len, y) = stem_parts(&self.words.as_bytes()[start..]);
-        if len > MAX_WORD_BYTES {
-            self.words.truncate(start);
+    fn end_word(&mut self, on_word: &mut impl FnMut(&str)) {
+        if self.word.is_empty() {
             return;
         }
-        self.words.truncate(start + len);
-        if y {
-            self.words.push('y');
+        let (len, y) = stem_parts(self.word.as_bytes());
+        if len <= MAX_WORD_BYTES {
+            self.word.truncate(len);
+            if y {
+                self.word.push('y');
+            }
+            on_word(&self.word);
         }
-        self.words.push(' ');
+        self.word.clear();
     }
+}
 
-    fn end_han(&mut self) {
-        if !self.han.is_empty() && !self.han.ends_with(' ') {
-            self.han.push(' ');
-        }
+fn end_han(han: &mut String) {
+    if !han.is_empty() && !han.ends_with(' ') {
+        han.push(' ');
     }
+}
 
-    /// Every term of what was fed, once per occurrence. Han runs give jieba's words and,
-    /// for long words, the dictionary words inside them (所有权 → 所有, 所有权), never a
-    /// string across two words. [`Splitter::clear`] makes the splitter ready for the
-    /// next document.
-    pub fn terms(&self) -> impl Iterator<Item = &str> {
-        let han = if self.han.is_empty() {
-            Vec::new()
-        } else {
-            jieba().cut_for_search(&self.han, true)
-        };
-        let words = self.words.split(' ').filter(|w| !w.is_empty());
-        words.chain(
-            han.into_iter()
-                .map(|token| token.word)
-                .filter(|w| !w.trim().is_empty() && w.len() <= MAX_WORD_BYTES * 3),
-        )
-    }
-
-    pub fn clear(&mut self) {
-        self.words.clear();
-        self.han.clear();
-        self.word_start = None;
-    }
+/// The words of Han text (runs separated by spaces), once per occurrence: jieba's words
+/// and, for long words, the dictionary words inside them (所有权 → 所有, 所有权), never a
+/// string across two words.
+pub fn han_words<'a>(jieba: &Jieba, han: &'a str) -> impl Iterator<Item = &'a str> {
+    let tokens = if han.is_empty() {
+        Vec::new()
+    } else {
+        jieba.cut_for_search(han, true)
+    };
+    tokens
+        .into_iter()
+        .map(|token| token.word)
+        .filter(|w| !w.trim().is_empty() && w.len() <= MAX_WORD_BYTES * 3)
 }
 
 #[cfg(test)]
@@ -310,10 +283,14 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<String> {
-        let mut splitter = Splitter::default();
-        splitter.feed(text);
-        let terms = splitter.terms().map(str::to_string).collect();
-        terms
+        let mut words = Vec::new();
+        let mut han = String::new();
+        Splitter::default().feed(text, &mut han, &mut |w| words.push(w.to_string()));
+        let pairs = super::super::dictionary::HanPairs::default();
+        pairs.add(&han);
+        let jieba = super::super::dictionary::segmenter(&pairs);
+        words.extend(han_words(&jieba, &han).map(str::to_string));
+        words
     }
 
     #[test]
