@@ -179,12 +179,14 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     // depend on each other, so the plan is made while the Markdown renders, and the
     // templates are compiled beside them.
     let mut markdown_diags = Diagnostics::new();
+    // The search index reads the plain text of the Markdown.
+    let with_plain = options.write && search::builds_index();
     let mut template_diags = Diagnostics::new();
     let (plan, (rendered, tera)) = rayon::join(
         || plan::plan(&site, &theme, options.now, diags),
         || {
             rayon::join(
-                || markdown::render_all(&site, &mut markdown_diags),
+                || markdown::render_all(&site, with_plain, &mut markdown_diags),
                 || render::compile_templates(&theme, &mut template_diags),
             )
         },

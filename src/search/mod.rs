@@ -36,6 +36,11 @@ pub fn prepare() {
     std::thread::spawn(|| words::simplified('国'));
 }
 
+/// Whether the build makes the index (see [`is_left_out`]).
+pub fn builds_index() -> bool {
+    !is_left_out()
+}
+
 /// `SHEQUN_BENCH_NO_SEARCH=1` builds the site without its index (the `/search/` page
 /// stays): a benchmark knob for `bench/search.py`, which measures what the index adds
 /// to a build, not an option for users.
