@@ -177,10 +177,19 @@ impl Splitter {
             let b = bytes[i];
             if b.is_ascii_alphanumeric() {
                 let start = i;
-                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                let mut upper = false;
+                while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_alphanumeric()) {
+                    upper |= b.is_ascii_uppercase();
                     i += 1;
                 }
                 end_han(han);
+                // A word of lower-case ASCII that ends at ASCII (most words) is passed
+                // on as it is in the text.
+                let ends = bytes.get(i).is_none_or(u8::is_ascii);
+                if self.word.is_empty() && !upper && ends {
+                    self.pass_on(&text[start..i], on_word);
+                    continue;
+                }
                 let at = self.word.len();
                 self.word.push_str(&text[start..i]);
                 self.word[at..].make_ascii_lowercase();
@@ -195,6 +204,14 @@ impl Splitter {
             // `i` is on a character boundary: ASCII bytes and whole characters are
             // consumed one at a time.
             let c = text[i..].chars().next().unwrap();
+            let next = text[i + c.len_utf8()..].chars().next();
+            if is_separator(c) && !next.is_some_and(is_combining_mark) {
+                // What NFKC would make of it only separates words (，。！).
+                self.end_word(on_word);
+                end_han(han);
+                i += c.len_utf8();
+                continue;
+            }
             if is_unified_han(c as u32) {
                 self.end_word(on_word);
                 let table = t2s_table();
@@ -255,6 +272,60 @@ impl Splitter {
         }
         self.word.clear();
     }
+
+    /// Passes on a whole word, in lower case, stemmed; `self.word` is empty.
+    fn pass_on(&mut self, word: &str, on_word: &mut impl FnMut(&str)) {
+        let (len, y) = stem_parts(word.as_bytes());
+        if len > MAX_WORD_BYTES {
+            return;
+        }
+        if y {
+            self.word.push_str(&word[..len]);
+            self.word.push('y');
+            on_word(&self.word);
+            self.word.clear();
+        } else {
+            on_word(&word[..len]);
+        }
+    }
+}
+
+/// Whether `c` is a punctuation mark or symbol whose NFKC form, in lower case, holds
+/// neither letters, digits nor Han characters: it only separates words. Answered from
+/// a table for Latin-1, general punctuation and the CJK and full-width punctuation
+/// marks, the ones that are common in text; `false` for any other character.
+fn is_separator(c: char) -> bool {
+    const RANGES: [(u32, u32); 4] = [
+        (0x80, 0x100),
+        (0x2000, 0x2070),
+        (0x3000, 0x3040),
+        (0xFF00, 0xFF66),
+    ];
+    static TABLE: OnceLock<Vec<Vec<bool>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        RANGES
+            .iter()
+            .map(|&(start, end)| {
+                (start..end)
+                    .map(|n| {
+                        char::from_u32(n).is_some_and(|c| {
+                            !is_combining_mark(c)
+                                && std::iter::once(c)
+                                    .nfkc()
+                                    .flat_map(char::to_lowercase)
+                                    .all(|d| !is_han(d) && !d.is_alphanumeric())
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    let n = c as u32;
+    RANGES
+        .iter()
+        .zip(table)
+        .find(|((start, end), _)| (*start..*end).contains(&n))
+        .is_some_and(|((start, _), marks)| marks[(n - start) as usize])
 }
 
 fn end_han(han: &mut String) {
@@ -275,7 +346,8 @@ pub fn han_words<'a>(jieba: &Jieba, han: &'a str) -> impl Iterator<Item = &'a st
     tokens
         .into_iter()
         .map(|token| token.word)
-        .filter(|w| !w.trim().is_empty() && w.len() <= MAX_WORD_BYTES * 3)
+        // The text between runs is single spaces, each a token of its own.
+        .filter(|w| *w != " " && w.len() <= MAX_WORD_BYTES * 3)
 }
 
 #[cfg(test)]
@@ -324,6 +396,8 @@ mod tests {
             split("Rust Talks, ＡＢＣ café cafe\u{301} Stories"),
             ["rust", "talk", "abc", "café", "café", "story"]
         );
+        // Lower-case words are passed on from the text itself.
+        assert_eq!(split("stories, talks.rust"), ["story", "talk", "rust"]);
         // Han text: Simplified, cut into words, with the words inside long ones.
         let terms = split("Rust講座，所有權");
         assert_eq!(terms[0], "rust");
@@ -331,6 +405,38 @@ mod tests {
         assert!(terms.contains(&"所有权".to_string()), "{terms:?}");
         assert!(terms.contains(&"所有".to_string()), "{terms:?}");
         assert!(!terms.iter().any(|t| t.contains(' ') || t.contains('，')));
+    }
+
+    #[test]
+    fn separators_split_as_the_query_does() {
+        let mut separators = 0;
+        for n in 0x80..0x10000 {
+            let Some(c) = char::from_u32(n).filter(|c| is_separator(*c)) else {
+                continue;
+            };
+            separators += 1;
+            let text = format!("ab{c}cd数{c}据");
+            let expected = [
+                Run::Word("ab".into()),
+                Run::Word("cd".into()),
+                Run::Han("数".into()),
+                Run::Han("据".into()),
+            ];
+            assert_eq!(runs(&text, &simplified), expected, "{c:?}");
+            let mut words = Vec::new();
+            let mut han = String::new();
+            Splitter::default().feed(&text, &mut han, &mut |w| words.push(w.to_string()));
+            assert_eq!((words, han.as_str()), (vec!["ab".into(), "cd".into()], "数 据 "));
+        }
+        assert!(separators > 100, "{separators}");
+        for c in ['，', '。', '！', '？', '：', '“', '·', '›', '　', '…'] {
+            assert!(is_separator(c), "{c:?}");
+        }
+        for c in ['é', '〇', '々', 'Ａ', '１', '\u{301}', '²'] {
+            assert!(!is_separator(c), "{c:?}");
+        }
+        // A mark after a separator goes through NFKC with it.
+        assert_eq!(split("Talks，\u{301}数据库。"), split("Talks,\u{301}数据库."));
     }
 
     #[test]
