@@ -138,46 +138,86 @@ impl ChunkIndex {
         }
     }
 
-    /// The second pass: the Han words of every document, cut by `jieba`.
+    /// The second pass: the Han words of every document, cut by `jieba` all at once
+    /// (each run of Han characters is cut on its own, and every document's text ends
+    /// between two runs) and counted for the document they are in.
     fn finish(mut self, jieba: &Jieba) -> TermMap {
-        let mut start = 0;
+        let mut words = han_words(jieba, &self.han).peekable();
         for (i, &(body_end, title_end)) in self.han_ends.iter().enumerate() {
-            for word in han_words(jieba, &self.han[start..body_end]) {
+            while let Some((_, word)) = words.next_if(|(at, _)| *at < body_end) {
                 self.terms.count(word, false);
             }
-            for word in han_words(jieba, &self.han[body_end..title_end]) {
+            while let Some((_, word)) = words.next_if(|(at, _)| *at < title_end) {
                 self.terms.count(word, true);
             }
             self.terms.finish_document(self.first + i as u32);
-            start = title_end;
         }
         self.terms.into_map()
     }
 }
 
 /// Counts the terms of documents and adds their postings. Terms get a number the first
-/// time they are met, so each word of the text costs one hash lookup.
+/// time they are met, so each word of the text costs one hash lookup: of a number for a
+/// term of up to 15 bytes (most words, and Han words of up to five characters), which
+/// needs no string compared, else of the term.
 #[derive(Default)]
 struct TermCounter {
-    ids: FxHashMap<Box<str>, u32>,
+    short_ids: FxHashMap<u128, u32>,
+    long_ids: FxHashMap<Box<str>, u32>,
+    /// By term number.
+    terms: Vec<Box<str>>,
     lists: Vec<Option<Postings>>,
     /// By term number: occurrences in the document's text, and whether it is in the title.
     counts: Vec<(u32, bool)>,
     touched: Vec<u32>,
 }
 
+/// A term of at most 15 bytes as a number that no other term has: its length in the
+/// top byte, and its bytes read with loads that may overlap (the length tells where).
+fn short_key(term: &[u8]) -> Option<u128> {
+    let n = term.len();
+    let load = |at: usize, len: usize| {
+        let mut bytes = [0; 8];
+        bytes[..len].copy_from_slice(&term[at..at + len]);
+        u64::from_le_bytes(bytes)
+    };
+    let (low, high) = match n {
+        0 => (0, 0),
+        1..=3 => {
+            let b = |i: usize| u64::from(term[i]);
+            (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0)
+        }
+        4..=7 => (load(0, 4), load(n - 4, 4)),
+        8 => (load(0, 8), 0),
+        // The bytes after the first eight, at most seven: the top of the last eight.
+        9..=15 => (load(0, 8), load(n - 8, 8) >> (8 * (16 - n))),
+        _ => return None,
+    };
+    Some(u128::from(low) | u128::from(high) << 64 | (n as u128) << 120)
+}
+
 impl TermCounter {
     /// Counts one occurrence of `term` in the document's text, or notes it in its title.
     fn count(&mut self, term: &str, in_title: bool) {
-        let id = match self.ids.get(term) {
-            Some(id) => *id as usize,
-            None => {
-                let id = self.counts.len();
-                self.ids.insert(term.into(), id as u32);
-                self.counts.push((0, false));
-                id
+        let next = self.counts.len() as u32;
+        let (id, new) = match short_key(term.as_bytes()) {
+            Some(key) => {
+                let id = *self.short_ids.entry(key).or_insert(next);
+                (id, id == next)
             }
+            None => match self.long_ids.get(term) {
+                Some(id) => (*id, false),
+                None => {
+                    self.long_ids.insert(term.into(), next);
+                    (next, true)
+                }
+            },
         };
+        if new {
+            self.terms.push(term.into());
+            self.counts.push((0, false));
+        }
+        let id = id as usize;
         let count = &mut self.counts[id];
         if *count == (0, false) {
             self.touched.push(id as u32);
@@ -203,10 +243,10 @@ impl TermCounter {
     }
 
     fn into_map(self) -> TermMap {
-        let mut lists = self.lists;
-        self.ids
+        self.terms
             .into_iter()
-            .filter_map(|(term, id)| Some((term, lists[id as usize].take()?)))
+            .zip(self.lists)
+            .filter_map(|(term, list)| Some((term, list?)))
             .collect()
     }
 }
@@ -231,8 +271,20 @@ fn shard_count(bytes: usize, per_shard: usize) -> usize {
     bytes.div_ceil(per_shard).clamp(1, MAX_SHARDS)
 }
 
-/// Appends `text` as a JSON string.
+/// Appends `text` as a JSON string, as `serde_json` writes it.
 fn push_json_string(into: &mut Vec<u8>, text: &str) {
+    // Most text has nothing to escape: one pass without branches finds that out, and
+    // it is copied whole.
+    let escapes = text
+        .bytes()
+        .fold(false, |any, b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !escapes {
+        into.reserve(text.len() + 2);
+        into.push(b'"');
+        into.extend_from_slice(text.as_bytes());
+        into.push(b'"');
+        return;
+    }
     // Writing into a Vec cannot fail.
     serde_json::to_writer(&mut *into, text).unwrap();
 }
@@ -367,11 +419,15 @@ fn push_row(into: &mut Vec<u8>, d: &Document) {
         push_json_string(into, field);
         into.push(b',');
     }
-    let end = d
-        .text
-        .char_indices()
-        .nth(SNIPPET_CHARS)
-        .map_or(d.text.len(), |(at, _)| at);
+    // A text of at most SNIPPET_CHARS bytes has at most as many characters.
+    let end = if d.text.len() <= SNIPPET_CHARS {
+        d.text.len()
+    } else {
+        d.text
+            .char_indices()
+            .nth(SNIPPET_CHARS)
+            .map_or(d.text.len(), |(at, _)| at)
+    };
     push_json_string(into, &d.text[..end]);
     into.push(b']');
 }
@@ -406,6 +462,39 @@ mod tests {
             String::from_utf8(joined).unwrap(),
             encode(&[(3, 2), (5, 2), (1000, 4), (1001, 9)])
         );
+    }
+
+    #[test]
+    fn short_keys_tell_terms_apart() {
+        let terms = [
+            "", "a", "b", "ab", "ba", "aa", "abc", "acb", "abd", "abcd", "abce", "abcde",
+            "abcdf", "abcdefg", "abcdefh", "abcdefgh", "abcdefgi", "bbcdefgh", "abcdefghi",
+            "abcdefghij", "abcdefghijklmno", "abcdefghijklmnp", "数据", "数据库", "数据库的",
+            "所有权借用", "ab\0", "ab\0\0",
+        ];
+        let keys: std::collections::HashSet<u128> =
+            terms.iter().map(|t| short_key(t.as_bytes()).unwrap()).collect();
+        assert_eq!(keys.len(), terms.len());
+        assert_eq!(short_key(b"abcdefghijklmnop"), None);
+        let mut counter = TermCounter::default();
+        for term in ["talk", "数据库", "abcdefghijklmnopq", "talk", "abcdefghijklmnopq"] {
+            counter.count(term, false);
+        }
+        counter.finish_document(7);
+        let map = counter.into_map();
+        let mut terms: Vec<&str> = map.keys().map(|t| &**t).collect();
+        terms.sort();
+        assert_eq!(terms, ["abcdefghijklmnopq", "talk", "数据库"]);
+        assert_eq!(map["talk"].rest, b"C");
+    }
+
+    #[test]
+    fn json_strings_are_written_as_serde_json_writes_them() {
+        for text in ["", "plain 数据库 text", "a \"quote\" and \\ and \n\t\u{1} and \u{7f}"] {
+            let mut ours = Vec::new();
+            push_json_string(&mut ours, text);
+            assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text}");
+        }
     }
 
     #[test]

@@ -334,10 +334,10 @@ fn end_han(han: &mut String) {
     }
 }
 
-/// The words of Han text (runs separated by spaces), once per occurrence: jieba's words
-/// and, for long words, the dictionary words inside them (所有权 → 所有, 所有权), never a
-/// string across two words.
-pub fn han_words<'a>(jieba: &Jieba, han: &'a str) -> impl Iterator<Item = &'a str> {
+/// The words of Han text (runs separated by spaces), once per occurrence, with where
+/// they start in `han`: jieba's words and, for long words, the dictionary words inside
+/// them (所有权 → 所有, 所有权), never a string across two words.
+pub fn han_words<'a>(jieba: &Jieba, han: &'a str) -> impl Iterator<Item = (usize, &'a str)> {
     let tokens = if han.is_empty() {
         Vec::new()
     } else {
@@ -345,9 +345,9 @@ pub fn han_words<'a>(jieba: &Jieba, han: &'a str) -> impl Iterator<Item = &'a st
     };
     tokens
         .into_iter()
-        .map(|token| token.word)
+        .map(|token| (token.byte_start, token.word))
         // The text between runs is single spaces, each a token of its own.
-        .filter(|w| *w != " " && w.len() <= MAX_WORD_BYTES * 3)
+        .filter(|(_, w)| *w != " " && w.len() <= MAX_WORD_BYTES * 3)
 }
 
 #[cfg(test)]
@@ -361,7 +361,7 @@ mod tests {
         let pairs = super::super::dictionary::HanPairs::default();
         pairs.add(&han);
         let jieba = super::super::dictionary::segmenter(&pairs);
-        words.extend(han_words(&jieba, &han).map(str::to_string));
+        words.extend(han_words(&jieba, &han).map(|(_, w)| w.to_string()));
         words
     }
 
