@@ -23,8 +23,8 @@ use jieba_rs::Jieba;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::documents::Document;
 use super::dictionary::{segmenter, HanPairs};
+use super::documents::Document;
 use super::words::{han_words, t2s_pairs, Splitter};
 use super::{Written, INDEX_DIR};
 use crate::output::Sink;
@@ -37,6 +37,9 @@ pub const INLINE_POSTINGS: usize = 512;
 const TERM_SHARD_BYTES: usize = 8 * 1024;
 const DOC_SHARD_BYTES: usize = 12 * 1024;
 const MAX_SHARDS: usize = 4096;
+/// Han text is cut by jieba about this many bytes at a time: each call has a cost of
+/// its own, and its words are a list as long as the text.
+const HAN_BATCH_BYTES: usize = 8 * 1024;
 /// Characters of a document's text kept for snippets.
 const SNIPPET_CHARS: usize = 600;
 /// Weight of a term in a title, added to its occurrences (at most [`MAX_OCCURRENCES`]).
@@ -138,19 +141,31 @@ impl ChunkIndex {
         }
     }
 
-    /// The second pass: the Han words of every document, cut by `jieba` all at once
-    /// (each run of Han characters is cut on its own, and every document's text ends
-    /// between two runs) and counted for the document they are in.
+    /// The second pass: the Han words of every document, cut by `jieba` a few
+    /// documents at a time (each run of Han characters is cut on its own, and every
+    /// document's text ends between two runs) and counted for the document they are in.
     fn finish(mut self, jieba: &Jieba) -> TermMap {
-        let mut words = han_words(jieba, &self.han).peekable();
-        for (i, &(body_end, title_end)) in self.han_ends.iter().enumerate() {
-            while let Some((_, word)) = words.next_if(|(at, _)| *at < body_end) {
-                self.terms.count(word, false);
+        let mut doc = 0;
+        let mut from = 0;
+        while doc < self.han_ends.len() {
+            let mut last = doc;
+            while last + 1 < self.han_ends.len() && self.han_ends[last].1 - from < HAN_BATCH_BYTES {
+                last += 1;
             }
-            while let Some((_, word)) = words.next_if(|(at, _)| *at < title_end) {
-                self.terms.count(word, true);
+            let to = self.han_ends[last].1;
+            let mut words = han_words(jieba, &self.han[from..to]).peekable();
+            for i in doc..=last {
+                let (body_end, title_end) = self.han_ends[i];
+                while let Some((_, word)) = words.next_if(|(at, _)| from + at < body_end) {
+                    self.terms.count(word, false);
+                }
+                while let Some((_, word)) = words.next_if(|(at, _)| from + at < title_end) {
+                    self.terms.count(word, true);
+                }
+                self.terms.finish_document(self.first + i as u32);
             }
-            self.terms.finish_document(self.first + i as u32);
+            from = to;
+            doc = last + 1;
         }
         self.terms.into_map()
     }
@@ -275,9 +290,9 @@ fn shard_count(bytes: usize, per_shard: usize) -> usize {
 fn push_json_string(into: &mut Vec<u8>, text: &str) {
     // Most text has nothing to escape: one pass without branches finds that out, and
     // it is copied whole.
-    let escapes = text
-        .bytes()
-        .fold(false, |any, b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let escapes = text.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if !escapes {
         into.reserve(text.len() + 2);
         into.push(b'"');
@@ -467,17 +482,49 @@ mod tests {
     #[test]
     fn short_keys_tell_terms_apart() {
         let terms = [
-            "", "a", "b", "ab", "ba", "aa", "abc", "acb", "abd", "abcd", "abce", "abcde",
-            "abcdf", "abcdefg", "abcdefh", "abcdefgh", "abcdefgi", "bbcdefgh", "abcdefghi",
-            "abcdefghij", "abcdefghijklmno", "abcdefghijklmnp", "数据", "数据库", "数据库的",
-            "所有权借用", "ab\0", "ab\0\0",
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "aa",
+            "abc",
+            "acb",
+            "abd",
+            "abcd",
+            "abce",
+            "abcde",
+            "abcdf",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "bbcdefgh",
+            "abcdefghi",
+            "abcdefghij",
+            "abcdefghijklmno",
+            "abcdefghijklmnp",
+            "数据",
+            "数据库",
+            "数据库的",
+            "所有权借用",
+            "ab\0",
+            "ab\0\0",
         ];
-        let keys: std::collections::HashSet<u128> =
-            terms.iter().map(|t| short_key(t.as_bytes()).unwrap()).collect();
+        let keys: std::collections::HashSet<u128> = terms
+            .iter()
+            .map(|t| short_key(t.as_bytes()).unwrap())
+            .collect();
         assert_eq!(keys.len(), terms.len());
         assert_eq!(short_key(b"abcdefghijklmnop"), None);
         let mut counter = TermCounter::default();
-        for term in ["talk", "数据库", "abcdefghijklmnopq", "talk", "abcdefghijklmnopq"] {
+        for term in [
+            "talk",
+            "数据库",
+            "abcdefghijklmnopq",
+            "talk",
+            "abcdefghijklmnopq",
+        ] {
             counter.count(term, false);
         }
         counter.finish_document(7);
@@ -490,7 +537,11 @@ mod tests {
 
     #[test]
     fn json_strings_are_written_as_serde_json_writes_them() {
-        for text in ["", "plain 数据库 text", "a \"quote\" and \\ and \n\t\u{1} and \u{7f}"] {
+        for text in [
+            "",
+            "plain 数据库 text",
+            "a \"quote\" and \\ and \n\t\u{1} and \u{7f}",
+        ] {
             let mut ours = Vec::new();
             push_json_string(&mut ours, text);
             assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text}");
