@@ -567,12 +567,16 @@ fn push_squashed(text: &mut String, raw: &str) {
     let bytes = raw.as_bytes();
     // Most text is words and single spaces: a scan without branches finds it, and it is
     // copied whole.
-    let folds = bytes
-        .iter()
-        .fold(false, |any, b| any | matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r'));
+    let folds = bytes.iter().fold(false, |any, b| {
+        any | matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r')
+    });
     if !folds && !raw.contains("  ") {
         let at_space = text.is_empty() || text.ends_with(' ');
-        text.push_str(if at_space { raw.trim_start_matches(' ') } else { raw });
+        text.push_str(if at_space {
+            raw.trim_start_matches(' ')
+        } else {
+            raw
+        });
         return;
     }
     let mut from = 0;
@@ -711,9 +715,15 @@ mod tests {
         );
         let text = text.unwrap();
         assert_eq!(text.text, crate::search::html_text(&html));
-        assert!(text.text.starts_with("Intro emphasis, code & next line Head one a b x"));
+        assert!(text
+            .text
+            .starts_with("Intro emphasis, code & next line Head one a b x"));
         assert!(!text.text.contains("alt text"));
-        let headings: Vec<&str> = text.headings.iter().map(|h| &text.text[h.clone()]).collect();
+        let headings: Vec<&str> = text
+            .headings
+            .iter()
+            .map(|h| &text.text[h.clone()])
+            .collect();
         assert_eq!(headings, ["Head one", "第二节"]);
         assert!(text.text.ends_with("第二节 中文，第二行"));
     }

@@ -37,7 +37,9 @@ const HASH_BITS: u32 = 23;
 impl Default for HanPairs {
     fn default() -> Self {
         HanPairs {
-            bits: (0..1 << (HASH_BITS - 6)).map(|_| AtomicU64::new(0)).collect(),
+            bits: (0..1 << (HASH_BITS - 6))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
         }
     }
 }

@@ -426,7 +426,10 @@ mod tests {
             let mut words = Vec::new();
             let mut han = String::new();
             Splitter::default().feed(&text, &mut han, &mut |w| words.push(w.to_string()));
-            assert_eq!((words, han.as_str()), (vec!["ab".into(), "cd".into()], "数 据 "));
+            assert_eq!(
+                (words, han.as_str()),
+                (vec!["ab".into(), "cd".into()], "数 据 ")
+            );
         }
         assert!(separators > 100, "{separators}");
         for c in ['，', '。', '！', '？', '：', '“', '·', '›', '　', '…'] {
@@ -436,7 +439,10 @@ mod tests {
             assert!(!is_separator(c), "{c:?}");
         }
         // A mark after a separator goes through NFKC with it.
-        assert_eq!(split("Talks，\u{301}数据库。"), split("Talks,\u{301}数据库."));
+        assert_eq!(
+            split("Talks，\u{301}数据库。"),
+            split("Talks,\u{301}数据库.")
+        );
     }
 
     #[test]
