@@ -100,29 +100,40 @@ impl HanPairs {
     }
 }
 
+/// The sum of the frequencies in [`DICTIONARY`] (a test adds them up).
+const TOTAL_FREQUENCY: u64 = 60_101_964;
+
 /// A segmenter with the dictionary words that may occur in the text of `pairs`; it cuts
 /// that text as jieba's own dictionary does.
 pub fn segmenter(pairs: &HanPairs) -> Jieba {
     let mut kept = String::new();
-    let mut total: u64 = 0;
     let mut kept_total: u64 = 0;
-    for line in DICTIONARY.lines() {
-        let Some((word, frequency)) = line.split_once(' ') else {
+    // Most words are left out, after a look at their first characters: the lines are
+    // read with one pass over their bytes, and only a kept word's frequency is parsed.
+    let bytes = DICTIONARY.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |at| start + at);
+        let line = &DICTIONARY[start..end];
+        start = end + 1;
+        let Some(space) = line.bytes().position(|b| b == b' ') else {
             continue;
         };
-        // The dictionary is built in and tested: every frequency is a number.
-        let frequency: u64 = frequency.parse().unwrap();
-        total += frequency;
+        let (word, frequency) = (&line[..space], &line[space + 1..]);
         if pairs.may_hold(word) {
-            kept_total += frequency;
+            // The dictionary is built in and tested: every frequency is a number.
+            kept_total += frequency.parse::<u64>().unwrap();
             kept.push_str(line);
             kept.push('\n');
         }
     }
-    if total > kept_total {
+    if TOTAL_FREQUENCY > kept_total {
         kept.push_str(LEFT_OUT);
         kept.push(' ');
-        kept.push_str(&(total - kept_total).to_string());
+        kept.push_str(&(TOTAL_FREQUENCY - kept_total).to_string());
     }
     // Every line is a word and a number, as `load_dict` wants.
     Jieba::with_dict(&mut kept.as_bytes()).unwrap()
@@ -187,6 +198,11 @@ mod tests {
     fn built_in_dictionary_is_jiebas_whole_dictionary() {
         let lines: Vec<&str> = DICTIONARY.lines().collect();
         assert_eq!(lines.len(), 349_045);
+        let total: u64 = lines
+            .iter()
+            .map(|l| l.split_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(total, TOTAL_FREQUENCY);
         let whole = Jieba::new();
         for line in lines.iter().step_by(97) {
             let (word, frequency) = line.split_once(' ').unwrap();

@@ -216,10 +216,13 @@ impl TermCounter {
     fn count(&mut self, term: &str, in_title: bool) {
         let next = self.counts.len() as u32;
         let (id, new) = match short_key(term.as_bytes()) {
-            Some(key) => {
-                let id = *self.short_ids.entry(key).or_insert(next);
-                (id, id == next)
-            }
+            Some(key) => match self.short_ids.get(&key) {
+                Some(id) => (*id, false),
+                None => {
+                    self.short_ids.insert(key, next);
+                    (next, true)
+                }
+            },
             None => match self.long_ids.get(term) {
                 Some(id) => (*id, false),
                 None => {

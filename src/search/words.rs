@@ -156,6 +156,26 @@ fn finish_run(text: String, is_han: bool) -> Run {
     }
 }
 
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+
+/// For each byte: [`LOWER`] for an ASCII lower-case letter or digit, [`UPPER`] for an
+/// ASCII capital, 0 for any other.
+const ASCII_WORD_BYTES: [u8; 256] = {
+    let mut kinds = [0; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        if byte.is_ascii_uppercase() {
+            kinds[b] = UPPER;
+        } else if byte.is_ascii_alphanumeric() {
+            kinds[b] = LOWER;
+        }
+        b += 1;
+    }
+    kinds
+};
+
 /// Splits document text into the index's terms: the words other than Han as they end,
 /// and the Han text, Simplified, for jieba ([`han_words`]). One per thread, reused from
 /// document to document so that its buffers are allocated once.
@@ -177,11 +197,16 @@ impl Splitter {
             let b = bytes[i];
             if b.is_ascii_alphanumeric() {
                 let start = i;
-                let mut upper = false;
-                while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_alphanumeric()) {
-                    upper |= b.is_ascii_uppercase();
+                let mut kinds = 0;
+                while let Some(&b) = bytes.get(i) {
+                    let kind = ASCII_WORD_BYTES[usize::from(b)];
+                    if kind == 0 {
+                        break;
+                    }
+                    kinds |= kind;
                     i += 1;
                 }
+                let upper = kinds & UPPER != 0;
                 end_han(han);
                 // A word of lower-case ASCII that ends at ASCII (most words) is passed
                 // on as it is in the text.
@@ -204,25 +229,39 @@ impl Splitter {
             // `i` is on a character boundary: ASCII bytes and whole characters are
             // consumed one at a time.
             let c = text[i..].chars().next().unwrap();
+            if is_unified_han(c as u32) {
+                self.end_word(on_word);
+                let table = t2s_table();
+                // These characters are three bytes each; the ones that are Simplified
+                // already are copied a stretch at a time.
+                let mut copied = i;
+                while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
+                    if b0 & 0xF0 != 0xE0 {
+                        break;
+                    }
+                    let n = u32::from(b0 & 0x0F) << 12
+                        | u32::from(b1 & 0x3F) << 6
+                        | u32::from(b2 & 0x3F);
+                    if !is_unified_han(n) {
+                        break;
+                    }
+                    let simplified = table[(n - TABLE_START) as usize];
+                    if simplified as u32 != n {
+                        han.push_str(&text[copied..i]);
+                        han.push(simplified);
+                        copied = i + 3;
+                    }
+                    i += 3;
+                }
+                han.push_str(&text[copied..i]);
+                continue;
+            }
             let next = text[i + c.len_utf8()..].chars().next();
             if is_separator(c) && !next.is_some_and(is_combining_mark) {
                 // What NFKC would make of it only separates words (，。！).
                 self.end_word(on_word);
                 end_han(han);
                 i += c.len_utf8();
-                continue;
-            }
-            if is_unified_han(c as u32) {
-                self.end_word(on_word);
-                let table = t2s_table();
-                for c in text[i..].chars() {
-                    let n = c as u32;
-                    if !is_unified_han(n) {
-                        break;
-                    }
-                    han.push(table[(n - TABLE_START) as usize]);
-                    i += c.len_utf8();
-                }
                 continue;
             }
             // Everything else, up to the next ASCII byte or common Han character, goes
