@@ -308,8 +308,27 @@ fn push_json_string(into: &mut Vec<u8>, text: &str) {
 }
 
 /// Builds the index files and writes each as soon as it is made, so that the whole
-/// index is never in memory at once.
+/// index is never in memory at once. The document shards need only the documents: they
+/// are written while the terms are counted, and keep a core busy while the other makes
+/// the segmenter or merges the chunks' terms.
 pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
+    // Document shards aim at DOC_SHARD_BYTES from an estimate of each row's size.
+    let doc_bytes: usize = docs
+        .iter()
+        .map(|d| d.title.len() + d.url.len() + d.text.len().min(SNIPPET_CHARS * 3) + 20)
+        .sum();
+    let doc_shards = shard_count(doc_bytes, DOC_SHARD_BYTES);
+    let (mut written, doc_errors) = rayon::join(
+        || write_term_files(docs, doc_shards, sink),
+        || write_doc_shards(docs, doc_shards, sink),
+    );
+    written.errors.extend(doc_errors);
+    written.files += doc_shards;
+    written
+}
+
+/// The terms of `docs`, merged from chunks of documents counted on all cores.
+fn terms(docs: &[Document]) -> TermMap {
     let chunk = docs.len().div_ceil(32).max(64);
     let pairs = HanPairs::default();
     let mut chunks: Vec<ChunkIndex> = docs
@@ -336,7 +355,12 @@ pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
             }
         }
     }
+    terms
+}
 
+/// `meta.json`, `t2s.txt`, the term shards and the long posting lists.
+fn write_term_files(docs: &[Document], doc_shards: usize, sink: &dyn Sink) -> Written {
+    let terms = terms(docs);
     let term_bytes: usize = terms
         .iter()
         .map(|(t, p)| t.len() + 6 + p.rest.len().min(INLINE_POSTINGS))
@@ -364,13 +388,6 @@ pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
         }
         shards.push(entries);
     }
-
-    // Document shards aim at DOC_SHARD_BYTES from an estimate of each row's size.
-    let doc_bytes: usize = docs
-        .iter()
-        .map(|d| d.title.len() + d.url.len() + d.text.len().min(SNIPPET_CHARS * 3) + 20)
-        .sum();
-    let doc_shards = shard_count(doc_bytes, DOC_SHARD_BYTES);
 
     let meta = format!(
         "{{\"version\":2,\"documents\":{},\"term_shards\":{term_shards},\"doc_shards\":{doc_shards}}}",
@@ -409,25 +426,29 @@ pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
         p.write(&mut text);
         write(format!("{INDEX_DIR}p{i}.txt"), &text)
     });
-    let doc_errors = (0..doc_shards).into_par_iter().filter_map(|i| {
-        let mut json = b"[".to_vec();
-        for (n, d) in docs.iter().skip(i).step_by(doc_shards).enumerate() {
-            if n > 0 {
-                json.push(b',');
-            }
-            push_row(&mut json, d);
-        }
-        json.push(b']');
-        write(format!("{INDEX_DIR}d{i}.json"), &json)
-    });
-    written.errors.extend(
-        term_errors
-            .chain(long_errors)
-            .chain(doc_errors)
-            .collect::<Vec<_>>(),
-    );
-    written.files = 2 + term_shards + long_lists.len() + doc_shards;
     written
+        .errors
+        .extend(term_errors.chain(long_errors).collect::<Vec<_>>());
+    written.files = 2 + term_shards + long_lists.len();
+    written
+}
+
+/// The document shards `dN.json`; one message per failed write.
+fn write_doc_shards(docs: &[Document], doc_shards: usize, sink: &dyn Sink) -> Vec<String> {
+    (0..doc_shards)
+        .into_par_iter()
+        .filter_map(|i| {
+            let mut json = b"[".to_vec();
+            for (n, d) in docs.iter().skip(i).step_by(doc_shards).enumerate() {
+                if n > 0 {
+                    json.push(b',');
+                }
+                push_row(&mut json, d);
+            }
+            json.push(b']');
+            sink.write(&format!("{INDEX_DIR}d{i}.json"), &json).err()
+        })
+        .collect()
 }
 
 /// `[kind, title, url, text]` of a document, its text cut for snippets.
