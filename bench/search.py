@@ -2,19 +2,23 @@
 """Search index benchmark for shequn (issue 9).
 
 Builds the generated 10 000-page site (../shared/bench/gen_site.py) with the release
-binary and `--timings` several times, and reports:
-  - the build-time overhead of the index: the `search` stage against the rest of the
-    build (medians; the stages run one after another, so the ratio is exact), in wall
-    and processor time, and the build's peak memory; once as shequn builds (the jieba
-    dictionary loading on a thread from the start) and once with the dictionary loaded
-    inside the search stage (SHEQUN_SEARCH_PRELOAD=0), which shows the index's whole cost;
+binary and `--timings`, and reports:
+  - the build-time overhead of the index (issue 9: at most 25 %): builds with the index
+    and without it (SHEQUN_BENCH_NO_SEARCH=1, which leaves out the index and everything
+    only it needs), interleaved so that both see the same load, each into an output
+    folder of its own (a build replaces the previous output, and removing it is part of
+    the build); the median processor time (user + system, of the whole process) and
+    wall time of each, and their ratio. Processor time is the figure to trust on a
+    shared machine; wall time depends on whether the other core is free;
+  - the search stage's own processor time and the build's peak memory;
   - the index's size: files, total bytes, the largest files of each kind;
   - what a query downloads and how long it takes, measured in headless Chromium with the
     theme's search.js (bench/search_browser.mjs): the index files fetched (bytes as
     stored, and gzipped as a static host would usually send them), and the median time
     from pressing Enter to the results shown, cold (fresh browser) and warm.
 
-Usage:  python3 bench/search.py [--pages 10000] [--runs 3] [--query-runs 5] [--work DIR]
+Usage:  python3 bench/search.py [--pages 10000] [--site DIR] [--runs 7] [--query-runs 5]
+                                [--work DIR]
 Needs node and tests/browser/node_modules (npm ci) for the query part; skips it else.
 """
 
@@ -39,63 +43,68 @@ QUERIES = ["社区", "数据库", "维护者", "community", "talks", "database",
            "数据 database", "社区 meetup", "開源"]
 
 
-def build_once(binary, site, out, preload=True):
-    """(stage → wall ms, peak resident KiB, user + system CPU seconds, stage → CPU ms)."""
+def build_once(binary, site, out, with_index):
+    """One build: wall ms, processor ms (user + system), peak resident MiB, and the
+    processor ms of each stage (--timings)."""
+    env = dict(os.environ)
+    env.pop("SHEQUN_BENCH_NO_SEARCH", None)
+    if not with_index:
+        env["SHEQUN_BENCH_NO_SEARCH"] = "1"
     started = time.monotonic()
     proc = subprocess.Popen([str(binary), "build", "--source", str(site), "--output", str(out),
                              "--now", NOW, "--base-url", BASE_URL, "--timings"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, SHEQUN_SEARCH_PRELOAD="1" if preload else "0"))
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     stderr = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    wall = (time.monotonic() - started) * 1000
+    if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(stderr[-2000:])
-    found = re.findall(r"^\s*(\w+):\s+([\d.]+) ms(?:\s+([\d.]+) ms cpu)?", stderr, re.M)
-    stages = {m[0]: float(m[1]) for m in found if m[0] != "total"}
-    cpu = {m[0]: float(m[2] or 0) for m in found if m[0] != "total"}
-    stages["wall"] = (time.monotonic() - started) * 1000
-    return stages, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, cpu
+    found = re.findall(r"^\s*(\w+):\s+([\d.]+) ms\s+([\d.]+) ms cpu", stderr, re.M)
+    stages = {m[0]: float(m[2]) for m in found if m[0] != "total"}
+    cpu = (usage.ru_utime + usage.ru_stime) * 1000
+    return {"wall": wall, "cpu": cpu, "peak": usage.ru_maxrss / 1024, "stages": stages}
 
 
-def report_builds(binary, site, out, runs, preload):
-    """Builds `runs` times and prints the stages, the search stage's share and the peak."""
-    builds = [build_once(binary, site, out, preload) for _ in range(runs)]
-    med = lambda key: statistics.median(b[0].get(key, 0.0) for b in builds)
-    stage_names = [k for k in builds[0][0] if k != "wall"]
-    total = statistics.median(sum(v for k, v in b[0].items() if k != "wall") for b in builds)
-    search = med("search")
-    rest = total - search
-    peak = max(b[1] for b in builds) / 1024
-    cpu = statistics.median(b[2] for b in builds)
-    # Processor time per stage (--timings), steadier than wall time on a shared machine.
-    search_cpu = statistics.median(b[3].get("search", 0.0) for b in builds)
-    rest_cpu = statistics.median(sum(v for k, v in b[3].items() if k != "search") for b in builds)
-    if preload:
-        print("build, with the dictionary loaded on a thread from the start (as shequn builds):")
-    else:
-        print("build, with the dictionary loaded in the search stage (SHEQUN_SEARCH_PRELOAD=0: "
-              "the index's whole cost):")
-    print(f"  {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; median of {runs}")
-    print("  stages (ms): " + ", ".join(f"{k} {med(k):.0f}" for k in stage_names))
-    print(f"  total {total:.0f} ms, of which search {search:.0f} ms "
-          f"= {100 * search / rest:.1f}% over the build without it ({rest:.0f} ms)")
-    if search_cpu:
-        print(f"  processor time: search {search_cpu:.0f} ms = {100 * search_cpu / rest_cpu:.1f}% "
-              f"over the rest of the build ({rest_cpu:.0f} ms)")
-    print(f"  peak memory {peak:.0f} MiB; processor time of the whole build {cpu:.2f} s")
+def report_overhead(binary, site, outs, runs):
+    """Builds with and without the index `runs` times each, interleaved, and prints
+    what the index adds."""
+    builds = {True: [], False: []}
+    # A first build of each fills the page cache and leaves an output to replace.
+    for with_index in (True, False):
+        build_once(binary, site, outs[with_index], with_index)
+    for run in range(runs):
+        order = (True, False) if run % 2 == 0 else (False, True)
+        for with_index in order:
+            builds[with_index].append(build_once(binary, site, outs[with_index], with_index))
+    med = lambda with_index, key: statistics.median(b[key] for b in builds[with_index])
+    print(f"build overhead of the index: {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} at the end; median of {runs} interleaved builds each")
+    for key, name in (("cpu", "processor time"), ("wall", "wall time")):
+        with_, without = med(True, key), med(False, key)
+        pairs = sorted(a[key] / b[key] - 1 for a, b in zip(builds[True], builds[False]))
+        print(f"  {name}: {with_ / 1000:.2f} s with the index, {without / 1000:.2f} s without: "
+              f"+{100 * (with_ / without - 1):.1f} % (pairs from +{100 * pairs[0]:.1f} % "
+              f"to +{100 * pairs[-1]:.1f} %)")
+    stage = lambda with_index, name: statistics.median(
+        b["stages"].get(name, 0.0) for b in builds[with_index])
+    names = [k for k in builds[True][0]["stages"]]
+    print("  processor ms per stage, with / without: " + ", ".join(
+        f"{k} {stage(True, k):.0f}/{stage(False, k):.0f}" for k in names))
+    print(f"  peak memory: {max(b['peak'] for b in builds[True]):.0f} MiB with the index, "
+          f"{max(b['peak'] for b in builds[False]):.0f} MiB without")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=10000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--site", help="an already generated site (default: generate one in --work)")
+    ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--query-runs", type=int, default=5)
     ap.add_argument("--work", default="/tmp/shequn-search-bench")
     args = ap.parse_args()
     work = pathlib.Path(args.work)
-    site = work / f"shequn-{args.pages}"
-    if not (site / ".gen_site.json").exists():
+    site = pathlib.Path(args.site) if args.site else work / f"shequn-{args.pages}"
+    if not args.site and not (site / ".gen_site.json").exists():
         print("generating the site…", file=sys.stderr)
         subprocess.run([sys.executable, str(GEN), "--tool", "shequn", "--pages", str(args.pages),
                         "--out", str(site), "--force"], check=True, stdout=subprocess.DEVNULL)
@@ -103,10 +112,11 @@ def main():
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     binary = target / "release" / "shequn"
     shm = pathlib.Path("/dev/shm")
-    out = shm / "shequn-search-bench" if shm.is_dir() else work / "out"
+    base = shm if shm.is_dir() else work
+    outs = {True: base / "shequn-search-bench", False: base / "shequn-search-bench-without"}
 
-    report_builds(binary, site, out, args.runs, preload=True)
-    report_builds(binary, site, out, args.runs, preload=False)
+    report_overhead(binary, site, outs, args.runs)
+    out = outs[True]
 
     index = out / "search" / "index"
     files = sorted(index.iterdir())
@@ -116,7 +126,7 @@ def main():
     kinds = {"term shards": "t", "long posting lists": "p", "document shards": "d"}
     meta = json.loads((index / "meta.json").read_text())
 
-    print(f"site: {args.pages} pages, {meta['documents']} documents in the index")
+    print(f"site: {site.name}, {meta['documents']} documents in the index")
     print(f"index: {len(files)} files, {total_bytes / 1e6:.1f} MB")
     for kind, prefix in kinds.items():
         these = [n for n in size if re.fullmatch(prefix + r"\d+\.\w+", n)]

@@ -259,12 +259,21 @@ fn pipeline(
     // depend on each other, so the plan is made while the Markdown renders, and the
     // templates are compiled beside them.
     let mut markdown_diags = Diagnostics::new();
+    // The search index reads the plain text of the Markdown.
+    let with_plain = !matches!(target, Target::Check) && search::builds_index();
     let mut template_diags = Diagnostics::new();
     let (plan, (rendered, tera)) = rayon::join(
         || plan::plan(&site, &theme, options.now, diags),
         || {
             rayon::join(
-                || markdown::render_all_cached(&site, markdown_cache, &mut markdown_diags),
+                || {
+                    markdown::render_all_cached(
+                        &site,
+                        with_plain,
+                        markdown_cache,
+                        &mut markdown_diags,
+                    )
+                },
                 || {
                     let checked = template_check::check_before_compile(&theme, &mut template_diags);
                     checked

@@ -52,6 +52,21 @@ pub struct Rendered {
     pub words: WordCount,
     /// The first words of the text, plain, for descriptions.
     pub plain_start: String,
+    /// The whole text, plain, for the search index; `None` when the build makes no
+    /// index, and when the text has raw HTML or footnotes, whose words only the HTML
+    /// shows as a reader sees them.
+    pub plain: Option<PlainText>,
+}
+
+/// The words of a rendered text as its HTML shows them (tags dropped, entities
+/// decoded, image descriptions left out): one space for each run of white space and
+/// between blocks, none at the ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlainText {
+    pub text: String,
+    /// Where the text of each heading of [`Rendered::headings`] is in `text`. What
+    /// follows, up to the next heading, is that heading's section.
+    pub headings: Vec<std::ops::Range<usize>>,
 }
 
 /// Everything an `@` link can name, with URLs, built once for all texts.
@@ -69,9 +84,11 @@ struct AnchorCheck {
     diagnostic: Diagnostic,
 }
 
-/// Renders every Markdown text of the site. The result is indexed by `MdId`.
-pub fn render_all(site: &Site, diags: &mut Diagnostics) -> Vec<Rendered> {
-    render_all_cached(site, None, diags)
+/// Renders every Markdown text of the site. The result is indexed by `MdId`. With
+/// `plain`, each text's plain text is kept for the search index
+/// ([`Rendered::plain`]).
+pub fn render_all(site: &Site, plain: bool, diags: &mut Diagnostics) -> Vec<Rendered> {
+    render_all_cached(site, plain, None, diags)
 }
 
 /// Renders kept between the builds of one `serve` session: a text is rendered again
@@ -89,6 +106,8 @@ struct CacheKey {
     start: usize,
     end: usize,
     raw_html: bool,
+    /// Whether the plain text was kept too.
+    plain: bool,
 }
 
 struct CacheEntry {
@@ -120,6 +139,7 @@ type RenderedText = (
 /// [`render_all`], taking unchanged texts from `cache` and leaving in it this build's.
 pub fn render_all_cached(
     site: &Site,
+    plain: bool,
     cache: Option<&mut Cache>,
     diags: &mut Diagnostics,
 ) -> Vec<Rendered> {
@@ -159,6 +179,7 @@ pub fn render_all_cached(
                         start: md.raw_span.start,
                         end: md.raw_span.end,
                         raw_html: md.allows_raw_html,
+                        plain,
                     })
                 })
                 .collect()
@@ -171,7 +192,7 @@ pub fn render_all_cached(
         .zip(keys.par_iter())
         .map(|(md, key)| {
             let Some(key) = key else {
-                let (r, d, c) = render_one(md, &targets, &mut Vec::new());
+                let (r, d, c) = render_one(md, &targets, plain, &mut Vec::new());
                 return (r, d, c, None);
             };
             if let Some(entry) = previous
@@ -186,7 +207,7 @@ pub fn render_all_cached(
                 );
             }
             let mut links = Vec::new();
-            let (rendered, d, checks) = render_one(md, &targets, &mut links);
+            let (rendered, d, checks) = render_one(md, &targets, plain, &mut links);
             let entry = Arc::new(CacheEntry {
                 rendered: rendered.clone(),
                 diags: d.clone(),
@@ -251,6 +272,7 @@ fn options() -> Options {
 fn render_one(
     md: &Markdown,
     targets: &Targets<'_>,
+    with_plain: bool,
     links: &mut Vec<(String, Result<Resolved, LinkError>)>,
 ) -> (Rendered, Vec<Diagnostic>, Vec<AnchorCheck>) {
     let mut diags = Vec::new();
@@ -387,6 +409,9 @@ fn render_one(
 
     join_cjk_soft_breaks(&mut events);
     let (headings, words, plain_start) = headings_and_words(&mut events);
+    let plain = with_plain
+        .then(|| plain_text(&events, md.text().len()))
+        .flatten();
     let mut html = String::with_capacity(md.text().len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     (
@@ -395,6 +420,7 @@ fn render_one(
             headings,
             words,
             plain_start,
+            plain,
         },
         diags,
         checks,
@@ -763,6 +789,116 @@ fn headings_and_words(events: &mut [Event<'_>]) -> (Vec<Heading>, WordCount, Str
     (headings, words, plain_start)
 }
 
+/// The plain text of `events`, as `pulldown_cmark::html` writes them and a browser shows
+/// them; `None` for raw HTML and footnotes (see [`Rendered::plain`]).
+fn plain_text(events: &[Event<'_>], source_len: usize) -> Option<PlainText> {
+    // The text is shorter than its source: one allocation, and little to spare.
+    let mut plain = PlainText {
+        text: String::with_capacity(source_len),
+        headings: Vec::new(),
+    };
+    let text = &mut plain.text;
+    let mut in_image = 0;
+    let mut heading_start = 0;
+    for event in events {
+        match event {
+            Event::Html(_)
+            | Event::InlineHtml(_)
+            | Event::FootnoteReference(_)
+            | Event::Start(Tag::FootnoteDefinition(_)) => return None,
+            // The HTML writes an image's text into its `alt` attribute.
+            Event::Start(Tag::Image { .. }) => {
+                in_image += 1;
+                push_space(text);
+            }
+            Event::End(TagEnd::Image) => in_image -= 1,
+            _ if in_image > 0 => {}
+            Event::Text(t) | Event::Code(t) => push_squashed(text, t),
+            Event::Start(Tag::Heading { .. }) => {
+                push_space(text);
+                heading_start = text.len();
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let end = text.trim_end().len();
+                plain.headings.push(heading_start.min(end)..end);
+                push_space(text);
+            }
+            // Inline elements run on with the text around them; any other separates.
+            Event::Start(
+                Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Link { .. }
+                | Tag::Superscript
+                | Tag::Subscript
+                | Tag::HtmlBlock,
+            )
+            | Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Link
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::HtmlBlock,
+            ) => {}
+            _ => push_space(text),
+        }
+    }
+    let end = text.trim_end().len();
+    text.truncate(end);
+    Some(plain)
+}
+
+fn push_space(text: &mut String) {
+    if !text.is_empty() && !text.ends_with(' ') {
+        text.push(' ');
+    }
+}
+
+/// Appends `raw` with each run of white space as one space. Only ASCII white space is
+/// folded, the only kind HTML folds.
+fn push_squashed(text: &mut String, raw: &str) {
+    let bytes = raw.as_bytes();
+    // Most text is words and single spaces: a scan without branches finds it, and it is
+    // copied whole.
+    let folds = bytes.iter().fold(false, |any, b| {
+        any | matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r')
+    });
+    if !folds && !raw.contains("  ") {
+        let at_space = text.is_empty() || text.ends_with(' ');
+        text.push_str(if at_space {
+            raw.trim_start_matches(' ')
+        } else {
+            raw
+        });
+        return;
+    }
+    let mut from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        // One space between two words stays as it is.
+        let is_lone_space = bytes[i] == b' '
+            && i > from
+            && bytes.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace());
+        if is_lone_space {
+            i += 1;
+            continue;
+        }
+        text.push_str(&raw[from..i]);
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        push_space(text);
+        from = i;
+    }
+    text.push_str(&raw[from..]);
+}
+
 /// A heading's anchor: lower case, spaces to `-`, punctuation dropped, Chinese kept.
 pub fn heading_slug(text: &str) -> String {
     let mut out = String::new();
@@ -808,6 +944,25 @@ pub fn description_from(plain: &str, limit: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// `text` rendered as the Markdown stage does, without `@` links, for the tests of the
+/// stages that read it.
+#[cfg(test)]
+pub(crate) fn rendered(text: &str) -> Rendered {
+    let mut events: Vec<Event> = Parser::new_ext(text, options()).collect();
+    join_cjk_soft_breaks(&mut events);
+    let (headings, words, plain_start) = headings_and_words(&mut events);
+    let plain = plain_text(&events, text.len());
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    Rendered {
+        html,
+        headings,
+        words,
+        plain_start,
+        plain,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -839,6 +994,41 @@ mod tests {
         assert_eq!(md("第一行，\n第二行"), "<p>第一行，第二行</p>\n");
         assert_eq!(md("one\ntwo"), "<p>one\ntwo</p>\n");
         assert_eq!(md("中文\nEnglish"), "<p>中文\nEnglish</p>\n");
+    }
+
+    fn plain(text: &str) -> (Option<PlainText>, String) {
+        let rendered = rendered(text);
+        (rendered.plain, rendered.html)
+    }
+
+    #[test]
+    fn plain_text_is_the_text_the_html_shows() {
+        let (text, html) = plain(
+            "Intro *em*phasis, `code` &amp;\nnext line  \n\n## Head *one*\n\n- a\n- [x] b\n\n\
+             | x | y |\n|---|---|\n| 1 | 2 |\n\n![alt text](/i.png) after\n\n\
+             ```rust\nfn main() {}\n```\n\n---\n\n### 第二节\n\n中文，\n第二行",
+        );
+        let text = text.unwrap();
+        assert_eq!(text.text, crate::search::html_text(&html));
+        assert!(text
+            .text
+            .starts_with("Intro emphasis, code & next line Head one a b x"));
+        assert!(!text.text.contains("alt text"));
+        let headings: Vec<&str> = text
+            .headings
+            .iter()
+            .map(|h| &text.text[h.clone()])
+            .collect();
+        assert_eq!(headings, ["Head one", "第二节"]);
+        assert!(text.text.ends_with("第二节 中文，第二行"));
+    }
+
+    #[test]
+    fn raw_html_and_footnotes_have_no_plain_text() {
+        assert!(plain("a <b>bold</b> move").0.is_none());
+        assert!(plain("<div>\nblock\n</div>").0.is_none());
+        assert!(plain("a note[^1]\n\n[^1]: the note").0.is_none());
+        assert!(plain("plain").0.is_some());
     }
 
     #[test]

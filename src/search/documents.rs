@@ -4,6 +4,8 @@
 //! deciding what is public, so an unlisted member or a left-out draft cannot reach the
 //! index. `index` turns the documents into files.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
@@ -16,20 +18,21 @@ use crate::plan::{person_name, PageJob, Plan, PlannedPage};
 const SECTION_THRESHOLD: usize = 1500;
 
 /// One searchable thing: a page (or one section of a long page), an event, a talk, a
-/// speaker or a listed member.
+/// speaker or a listed member. Its text is borrowed from the model and the Markdown
+/// stage where it can be.
 #[derive(Debug, Clone)]
-pub struct Document {
+pub struct Document<'a> {
     /// `page`, `post`, `transcript`, `event`, `talk`, `speaker` or `member`.
     pub kind: &'static str,
-    pub title: String,
+    pub title: Cow<'a, str>,
     /// The link, with the site root and `#anchor` where there is one.
     pub url: String,
     /// Plain text, indexed in full; its start is kept for snippets.
-    pub text: String,
+    pub text: Cow<'a, str>,
 }
 
 /// The documents of the plan, in the plan's order of pages.
-pub fn documents(plan: &Plan<'_>, md: &[Rendered]) -> Vec<Document> {
+pub fn documents<'a>(plan: &'a Plan<'_>, md: &'a [Rendered]) -> Vec<Document<'a>> {
     let transcripts: FxHashSet<&str> = plan
         .talks
         .iter()
@@ -51,42 +54,44 @@ struct PageKinds<'a> {
     posts: FxHashSet<&'a str>,
 }
 
-fn page_documents(
-    plan: &Plan<'_>,
-    md: &[Rendered],
+fn page_documents<'a>(
+    plan: &'a Plan<'_>,
+    md: &'a [Rendered],
     kinds: &PageKinds<'_>,
-    page: &PlannedPage<'_>,
-) -> Vec<Document> {
+    page: &'a PlannedPage<'_>,
+) -> Vec<Document<'a>> {
     let site = plan.site;
     let url = site.config.urls.path(&page.url_path);
-    let plain = |id: Option<MdId>| id.map(|id| html_text(&md[id.0].html)).unwrap_or_default();
+    let plain = |id: Option<MdId>| id.map_or(Cow::Borrowed(""), |id| plain_text(&md[id.0]));
+    let field = |f: &'a Option<String>| Cow::Borrowed(f.as_deref().unwrap_or(""));
+    let tags = |tags: &'a [Tag]| tags.iter().map(|t| Cow::Borrowed(t.name.as_str()));
     let mut docs = Vec::new();
     match &page.job {
         PageJob::Event(e) => {
-            let mut text = vec![e.summary.clone().unwrap_or_default()];
+            let mut text = vec![field(&e.summary)];
             if let Some(v) = &e.venue {
-                text.extend(v.name.clone());
-                text.extend(v.city.clone());
+                text.extend(v.name.as_deref().map(Cow::Borrowed));
+                text.extend(v.city.as_deref().map(Cow::Borrowed));
             }
-            text.extend(e.tags.iter().map(|t| t.name.clone()));
+            text.extend(tags(&e.tags));
             text.push(plain(e.description));
             docs.push(Document {
                 kind: "event",
-                title: e.title.clone(),
+                title: Cow::Borrowed(&e.title),
                 url: url.clone(),
                 text: join(text),
             });
             for talk in &e.talks {
-                let mut text: Vec<String> = talk
+                let mut text: Vec<Cow<str>> = talk
                     .speakers
                     .iter()
-                    .map(|p| person_name(site, p).to_string())
+                    .map(|p| Cow::Borrowed(person_name(site, p)))
                     .collect();
-                text.push(e.title.clone());
+                text.push(Cow::Borrowed(&e.title));
                 text.push(plain(talk.abstract_));
                 docs.push(Document {
                     kind: "talk",
-                    title: talk.title.clone(),
+                    title: Cow::Borrowed(&talk.title),
                     url: url.clone(),
                     text: join(text),
                 });
@@ -94,18 +99,18 @@ fn page_documents(
         }
         PageJob::Speaker(s) => docs.push(Document {
             kind: "speaker",
-            title: s.name.clone(),
+            title: Cow::Borrowed(&s.name),
             url,
-            text: join(vec![s.headline.clone().unwrap_or_default(), plain(s.bio)]),
+            text: join(vec![field(&s.headline), plain(s.bio)]),
         }),
         PageJob::Member(m) => {
-            let mut text = vec![m.headline.clone().unwrap_or_default()];
-            text.extend(m.city.clone());
-            text.extend(m.tags.iter().map(|t| t.name.clone()));
+            let mut text = vec![field(&m.headline)];
+            text.extend(m.city.as_deref().map(Cow::Borrowed));
+            text.extend(tags(&m.tags));
             text.push(plain(m.bio));
             docs.push(Document {
                 kind: "member",
-                title: m.name.clone(),
+                title: Cow::Borrowed(&m.name),
                 url,
                 text: join(text),
             });
@@ -118,15 +123,19 @@ fn page_documents(
             } else {
                 "page"
             };
-            let mut intro = vec![p.summary.clone().unwrap_or_default()];
-            intro.extend(p.tags.iter().map(|t| t.name.clone()));
-            let sections = html_sections(&md[p.body.0].html);
+            let mut intro = vec![field(&p.summary)];
+            intro.extend(tags(&p.tags));
+            let sections = sections(&md[p.body.0]);
             let length: usize = sections.iter().map(|s| s.text.chars().count()).sum();
             if length <= SECTION_THRESHOLD || sections.len() < 2 {
-                intro.extend(sections.into_iter().map(|s| s.heading + " " + &s.text));
+                intro.extend(
+                    sections
+                        .into_iter()
+                        .map(|s| Cow::Owned(format!("{} {}", s.heading, s.text))),
+                );
                 docs.push(Document {
                     kind,
-                    title: p.title.clone(),
+                    title: Cow::Borrowed(&p.title),
                     url,
                     text: join(intro),
                 });
@@ -134,21 +143,20 @@ fn page_documents(
             }
             let mut intro = Some(intro);
             for s in sections {
-                let (title, url, text) = match &s.anchor {
-                    None => (p.title.clone(), url.clone(), s.text),
+                let (title, url) = match &s.anchor {
+                    None => (Cow::Borrowed(p.title.as_str()), url.clone()),
                     Some(a) => (
-                        format!("{} › {}", p.title, s.heading),
+                        Cow::Owned(format!("{} › {}", p.title, s.heading)),
                         format!("{url}#{a}"),
-                        s.text,
                     ),
                 };
                 // The summary and tags go with the first part of the page.
                 let text = match intro.take() {
                     Some(mut intro) => {
-                        intro.push(text);
+                        intro.push(s.text);
                         join(intro)
                     }
-                    None => text,
+                    None => s.text,
                 };
                 docs.push(Document {
                     kind,
@@ -163,20 +171,70 @@ fn page_documents(
     docs
 }
 
-fn join(parts: Vec<String>) -> String {
-    let parts: Vec<&str> = parts
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    parts.join(" · ")
+/// The parts that are not empty, trimmed, joined by ` · `.
+fn join<'a>(parts: Vec<Cow<'a, str>>) -> Cow<'a, str> {
+    let mut parts = parts.into_iter().filter(|p| !p.trim().is_empty());
+    let Some(first) = parts.next() else {
+        return Cow::Borrowed("");
+    };
+    let mut rest = parts.peekable();
+    if rest.peek().is_none() {
+        return match first {
+            Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
+            Cow::Owned(text) => Cow::Owned(text.trim().to_string()),
+        };
+    }
+    let mut text = first.trim().to_string();
+    for part in rest {
+        text.push_str(" · ");
+        text.push_str(part.trim());
+    }
+    Cow::Owned(text)
 }
 
 /// A part of a rendered text: before the first heading (no anchor) or under one heading.
-struct Section {
-    anchor: Option<String>,
-    heading: String,
-    text: String,
+struct Section<'a> {
+    anchor: Option<Cow<'a, str>>,
+    heading: Cow<'a, str>,
+    text: Cow<'a, str>,
+}
+
+/// The sections of a rendered text: from the Markdown stage's plain text, or, for a
+/// text with raw HTML, read from its HTML.
+fn sections(rendered: &Rendered) -> Vec<Section<'_>> {
+    let Some(plain) = &rendered.plain else {
+        return html_sections(&rendered.html);
+    };
+    let text = plain.text.as_str();
+    let mut sections = Vec::with_capacity(plain.headings.len() + 1);
+    let intro = text[..plain.headings.first().map_or(text.len(), |h| h.start)].trim();
+    if !intro.is_empty() {
+        sections.push(Section {
+            anchor: None,
+            heading: Cow::Borrowed(""),
+            text: Cow::Borrowed(intro),
+        });
+    }
+    for (i, heading) in plain.headings.iter().enumerate() {
+        let end = plain.headings.get(i + 1).map_or(text.len(), |h| h.start);
+        sections.push(Section {
+            anchor: rendered
+                .headings
+                .get(i)
+                .map(|h| Cow::Borrowed(h.id.as_str())),
+            heading: Cow::Borrowed(text[heading.clone()].trim()),
+            text: Cow::Borrowed(text[heading.end..end].trim()),
+        });
+    }
+    sections
+}
+
+/// The plain text of a rendered text.
+fn plain_text(rendered: &Rendered) -> Cow<'_, str> {
+    match &rendered.plain {
+        Some(plain) => Cow::Borrowed(&plain.text),
+        None => Cow::Owned(html_text(&rendered.html)),
+    }
 }
 
 /// The plain text of rendered HTML, tags dropped and entities decoded.
@@ -229,12 +287,8 @@ fn is_inline(name: &str) -> bool {
 
 /// Splits rendered HTML at its headings (`<h2 id="...">`), as plain text with runs of
 /// white space made one space. The text of `<script>` and `<style>` is left out.
-fn html_sections(html: &str) -> Vec<Section> {
-    let mut sections = vec![Section {
-        anchor: None,
-        heading: String::new(),
-        text: String::new(),
-    }];
+fn html_sections(html: &str) -> Vec<Section<'static>> {
+    let mut sections = vec![HtmlSection::default()];
     let mut in_heading = false;
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
@@ -260,10 +314,9 @@ fn html_sections(html: &str) -> Vec<Section> {
                 .split_once("id=\"")
                 .and_then(|(_, after)| after.split_once('"'))
                 .map(|(id, _)| html_escape::decode_html_entities(id).into_owned());
-            sections.push(Section {
+            sections.push(HtmlSection {
                 anchor,
-                heading: String::new(),
-                text: String::new(),
+                ..HtmlSection::default()
             });
             in_heading = true;
         } else if is_heading {
@@ -287,6 +340,20 @@ fn html_sections(html: &str) -> Vec<Section> {
     }
     sections.retain(|s| s.anchor.is_some() || !s.text.is_empty());
     sections
+        .into_iter()
+        .map(|s| Section {
+            anchor: s.anchor.map(Cow::Owned),
+            heading: Cow::Owned(s.heading),
+            text: Cow::Owned(s.text),
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct HtmlSection {
+    anchor: Option<String>,
+    heading: String,
+    text: String,
 }
 
 fn trim_end_in_place(text: &mut String) {
@@ -294,7 +361,7 @@ fn trim_end_in_place(text: &mut String) {
     text.truncate(len);
 }
 
-fn push_text(sections: &mut [Section], in_heading: bool, raw: &str) {
+fn push_text(sections: &mut [HtmlSection], in_heading: bool, raw: &str) {
     if raw.is_empty() {
         return;
     }
@@ -350,6 +417,31 @@ mod tests {
         assert_eq!(s[1].anchor.as_deref(), Some("a-b"));
         assert_eq!(s[1].heading, "A b");
         assert_eq!(s[1].text, "one two");
+    }
+
+    #[test]
+    fn sections_of_the_plain_text_are_those_of_the_html() {
+        for text in [
+            "Intro *em* `code`\n\n## One\n\ntext &amp; more\n\n## One\n\nagain\n\n### 三 `x`\n\n中文，\n第二行",
+            "## Only a heading",
+            "# Top {#given}\n\n- a\n- b\n\n## \n\nempty heading",
+            "no heading at all",
+            "",
+        ] {
+            let rendered = crate::markdown::rendered(text);
+            assert!(rendered.plain.is_some(), "{text}");
+            let from_plain = sections(&rendered);
+            let from_html = html_sections(&rendered.html);
+            let parts = |s: &[Section]| -> Vec<(Option<String>, String, String)> {
+                s.iter()
+                    .map(|s| {
+                        let anchor = s.anchor.as_ref().map(|a| a.to_string());
+                        (anchor, s.heading.to_string(), s.text.to_string())
+                    })
+                    .collect()
+            };
+            assert_eq!(parts(&from_plain), parts(&from_html), "{text}");
+        }
     }
 
     #[test]

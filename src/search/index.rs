@@ -19,11 +19,13 @@
 //! 64 characters of base64: a digit below 32 ends a number, one of 32 or more carries 5
 //! bits and continues; a weight is one digit.
 
+use jieba_rs::Jieba;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::dictionary::{segmenter, HanPairs};
 use super::documents::Document;
-use super::words::{t2s_pairs, Splitter};
+use super::words::{han_words, t2s_pairs, Splitter};
 use super::{Written, INDEX_DIR};
 use crate::output::Sink;
 
@@ -35,6 +37,9 @@ pub const INLINE_POSTINGS: usize = 512;
 const TERM_SHARD_BYTES: usize = 8 * 1024;
 const DOC_SHARD_BYTES: usize = 12 * 1024;
 const MAX_SHARDS: usize = 4096;
+/// Han text is cut by jieba about this many bytes at a time: each call has a cost of
+/// its own, and its words are a list as long as the text.
+const HAN_BATCH_BYTES: usize = 8 * 1024;
 /// Characters of a document's text kept for snippets.
 const SNIPPET_CHARS: usize = 600;
 /// Weight of a term in a title, added to its occurrences (at most [`MAX_OCCURRENCES`]).
@@ -96,58 +101,172 @@ impl Postings {
 
 type TermMap = FxHashMap<Box<str>, Postings>;
 
-/// The postings of the documents `first..`, one map per chunk. Terms get a number the
-/// first time the chunk meets them, so each word of the text costs one hash lookup.
-fn chunk_postings(first: u32, docs: &[Document]) -> TermMap {
-    let mut ids: FxHashMap<Box<str>, u32> = FxHashMap::default();
-    let mut lists: Vec<Option<Postings>> = Vec::new();
-    // By term number: occurrences in the document's text, and whether it is in the title.
-    let mut counts: Vec<(u32, bool)> = Vec::new();
-    let mut touched: Vec<u32> = Vec::new();
-    let mut body = Splitter::default();
-    let mut title = Splitter::default();
-    let mut number = |term: &str, counts: &mut Vec<(u32, bool)>, touched: &mut Vec<u32>| {
-        let id = match ids.get(term) {
-            Some(id) => *id,
-            None => {
-                let id = counts.len() as u32;
-                ids.insert(term.into(), id);
-                counts.push((0, false));
-                id
-            }
-        };
-        if counts[id as usize] == (0, false) {
-            touched.push(id);
+/// The postings of a chunk of documents, made in two passes: the words other than Han
+/// first, while the Han text of each document is kept for the second, which runs once
+/// the segmenter is made from all of the site's Han text (see `dictionary`). A Han word
+/// and any other word are never the same term, so each term's postings are still in
+/// document order.
+struct ChunkIndex {
+    /// The id of the chunk's first document.
+    first: u32,
+    terms: TermCounter,
+    /// The Han text of each document's body and title, one after the other.
+    han: String,
+    /// Where each document's body and title end in `han`.
+    han_ends: Vec<(usize, usize)>,
+}
+
+impl ChunkIndex {
+    /// The first pass over the documents `first..`: their other words are counted, and
+    /// their Han text is kept and added to `pairs`.
+    fn new(first: u32, docs: &[Document], pairs: &HanPairs) -> ChunkIndex {
+        let mut terms = TermCounter::default();
+        let mut han = String::new();
+        let mut han_ends = Vec::with_capacity(docs.len());
+        let mut splitter = Splitter::default();
+        for (i, doc) in docs.iter().enumerate() {
+            let start = han.len();
+            splitter.feed(&doc.text, &mut han, &mut |word| terms.count(word, false));
+            let body_end = han.len();
+            splitter.feed(&doc.title, &mut han, &mut |word| terms.count(word, true));
+            terms.finish_document(first + i as u32);
+            han_ends.push((body_end, han.len()));
+            pairs.add(&han[start..]);
         }
-        id as usize
-    };
-    for (i, doc) in docs.iter().enumerate() {
-        let doc_id = first + i as u32;
-        body.feed(&doc.text);
-        title.feed(&doc.title);
-        for term in body.terms() {
-            let id = number(term, &mut counts, &mut touched);
-            counts[id].0 += 1;
+        ChunkIndex {
+            first,
+            terms,
+            han,
+            han_ends,
         }
-        for term in title.terms() {
-            let id = number(term, &mut counts, &mut touched);
-            counts[id].1 = true;
-        }
-        lists.resize_with(counts.len(), || None);
-        for id in touched.drain(..) {
-            let (occurrences, in_title) = std::mem::take(&mut counts[id as usize]);
-            let weight = occurrences.min(MAX_OCCURRENCES) + if in_title { TITLE_WEIGHT } else { 0 };
-            match &mut lists[id as usize] {
-                Some(p) => p.push(doc_id, weight),
-                none => *none = Some(Postings::new(doc_id, weight)),
-            }
-        }
-        body.clear();
-        title.clear();
     }
-    ids.into_iter()
-        .filter_map(|(term, id)| Some((term, lists[id as usize].take()?)))
-        .collect()
+
+    /// The second pass: the Han words of every document, cut by `jieba` a few
+    /// documents at a time (each run of Han characters is cut on its own, and every
+    /// document's text ends between two runs) and counted for the document they are in.
+    fn finish(mut self, jieba: &Jieba) -> TermMap {
+        let mut doc = 0;
+        let mut from = 0;
+        while doc < self.han_ends.len() {
+            let mut last = doc;
+            while last + 1 < self.han_ends.len() && self.han_ends[last].1 - from < HAN_BATCH_BYTES {
+                last += 1;
+            }
+            let to = self.han_ends[last].1;
+            let mut words = han_words(jieba, &self.han[from..to]).peekable();
+            for i in doc..=last {
+                let (body_end, title_end) = self.han_ends[i];
+                while let Some((_, word)) = words.next_if(|(at, _)| from + at < body_end) {
+                    self.terms.count(word, false);
+                }
+                while let Some((_, word)) = words.next_if(|(at, _)| from + at < title_end) {
+                    self.terms.count(word, true);
+                }
+                self.terms.finish_document(self.first + i as u32);
+            }
+            from = to;
+            doc = last + 1;
+        }
+        self.terms.into_map()
+    }
+}
+
+/// Counts the terms of documents and adds their postings. Terms get a number the first
+/// time they are met, so each word of the text costs one hash lookup: of a number for a
+/// term of up to 15 bytes (most words, and Han words of up to five characters), which
+/// needs no string compared, else of the term.
+#[derive(Default)]
+struct TermCounter {
+    short_ids: FxHashMap<u128, u32>,
+    long_ids: FxHashMap<Box<str>, u32>,
+    /// By term number.
+    terms: Vec<Box<str>>,
+    lists: Vec<Option<Postings>>,
+    /// By term number: occurrences in the document's text, and whether it is in the title.
+    counts: Vec<(u32, bool)>,
+    touched: Vec<u32>,
+}
+
+/// A term of at most 15 bytes as a number that no other term has: its length in the
+/// top byte, and its bytes read with loads that may overlap (the length tells where).
+fn short_key(term: &[u8]) -> Option<u128> {
+    let n = term.len();
+    let load = |at: usize, len: usize| {
+        let mut bytes = [0; 8];
+        bytes[..len].copy_from_slice(&term[at..at + len]);
+        u64::from_le_bytes(bytes)
+    };
+    let (low, high) = match n {
+        0 => (0, 0),
+        1..=3 => {
+            let b = |i: usize| u64::from(term[i]);
+            (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0)
+        }
+        4..=7 => (load(0, 4), load(n - 4, 4)),
+        8 => (load(0, 8), 0),
+        // The bytes after the first eight, at most seven: the top of the last eight.
+        9..=15 => (load(0, 8), load(n - 8, 8) >> (8 * (16 - n))),
+        _ => return None,
+    };
+    Some(u128::from(low) | u128::from(high) << 64 | (n as u128) << 120)
+}
+
+impl TermCounter {
+    /// Counts one occurrence of `term` in the document's text, or notes it in its title.
+    fn count(&mut self, term: &str, in_title: bool) {
+        let next = self.counts.len() as u32;
+        let (id, new) = match short_key(term.as_bytes()) {
+            Some(key) => match self.short_ids.get(&key) {
+                Some(id) => (*id, false),
+                None => {
+                    self.short_ids.insert(key, next);
+                    (next, true)
+                }
+            },
+            None => match self.long_ids.get(term) {
+                Some(id) => (*id, false),
+                None => {
+                    self.long_ids.insert(term.into(), next);
+                    (next, true)
+                }
+            },
+        };
+        if new {
+            self.terms.push(term.into());
+            self.counts.push((0, false));
+        }
+        let id = id as usize;
+        let count = &mut self.counts[id];
+        if *count == (0, false) {
+            self.touched.push(id as u32);
+        }
+        if in_title {
+            count.1 = true;
+        } else {
+            count.0 += 1;
+        }
+    }
+
+    /// Adds a posting of document `doc` for each term counted since the last one.
+    fn finish_document(&mut self, doc: u32) {
+        self.lists.resize_with(self.counts.len(), || None);
+        for id in self.touched.drain(..) {
+            let (occurrences, in_title) = std::mem::take(&mut self.counts[id as usize]);
+            let weight = occurrences.min(MAX_OCCURRENCES) + if in_title { TITLE_WEIGHT } else { 0 };
+            match &mut self.lists[id as usize] {
+                Some(p) => p.push(doc, weight),
+                none => *none = Some(Postings::new(doc, weight)),
+            }
+        }
+    }
+
+    fn into_map(self) -> TermMap {
+        self.terms
+            .into_iter()
+            .zip(self.lists)
+            .filter_map(|(term, list)| Some((term, list?)))
+            .collect()
+    }
 }
 
 /// The shard of a term: FNV-1a of its first character when that is a Han character,
@@ -170,21 +289,61 @@ fn shard_count(bytes: usize, per_shard: usize) -> usize {
     bytes.div_ceil(per_shard).clamp(1, MAX_SHARDS)
 }
 
-/// Appends `text` as a JSON string.
+/// Appends `text` as a JSON string, as `serde_json` writes it.
 fn push_json_string(into: &mut Vec<u8>, text: &str) {
+    // Most text has nothing to escape: one pass without branches finds that out, and
+    // it is copied whole.
+    let escapes = text.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !escapes {
+        into.reserve(text.len() + 2);
+        into.push(b'"');
+        into.extend_from_slice(text.as_bytes());
+        into.push(b'"');
+        return;
+    }
     // Writing into a Vec cannot fail.
     serde_json::to_writer(&mut *into, text).unwrap();
 }
 
 /// Builds the index files and writes each as soon as it is made, so that the whole
-/// index is never in memory at once.
+/// index is never in memory at once. The document shards need only the documents: they
+/// are written while the terms are counted, and keep a core busy while the other makes
+/// the segmenter or merges the chunks' terms.
 pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
+    // Document shards aim at DOC_SHARD_BYTES from an estimate of each row's size.
+    let doc_bytes: usize = docs
+        .iter()
+        .map(|d| d.title.len() + d.url.len() + d.text.len().min(SNIPPET_CHARS * 3) + 20)
+        .sum();
+    let doc_shards = shard_count(doc_bytes, DOC_SHARD_BYTES);
+    let (mut written, doc_errors) = rayon::join(
+        || write_term_files(docs, doc_shards, sink),
+        || write_doc_shards(docs, doc_shards, sink),
+    );
+    written.errors.extend(doc_errors);
+    written.files += doc_shards;
+    written
+}
+
+/// The terms of `docs`, merged from chunks of documents counted on all cores.
+fn terms(docs: &[Document]) -> TermMap {
     let chunk = docs.len().div_ceil(32).max(64);
-    let chunks: Vec<TermMap> = docs
+    let pairs = HanPairs::default();
+    let mut chunks: Vec<ChunkIndex> = docs
         .par_chunks(chunk)
         .enumerate()
-        .map(|(i, part)| chunk_postings((i * chunk) as u32, part))
+        .map(|(i, part)| ChunkIndex::new((i * chunk) as u32, part, &pairs))
         .collect();
+    // A site without Han text needs no dictionary.
+    let jieba = if chunks.iter().any(|c| !c.han.is_empty()) {
+        segmenter(&pairs)
+    } else {
+        Jieba::empty()
+    };
+    let chunks: Vec<TermMap> = chunks.par_drain(..).map(|c| c.finish(&jieba)).collect();
+    drop(jieba);
     let mut terms = TermMap::default();
     for map in chunks {
         for (term, postings) in map {
@@ -196,7 +355,12 @@ pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
             }
         }
     }
+    terms
+}
 
+/// `meta.json`, `t2s.txt`, the term shards and the long posting lists.
+fn write_term_files(docs: &[Document], doc_shards: usize, sink: &dyn Sink) -> Written {
+    let terms = terms(docs);
     let term_bytes: usize = terms
         .iter()
         .map(|(t, p)| t.len() + 6 + p.rest.len().min(INLINE_POSTINGS))
@@ -224,13 +388,6 @@ pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
         }
         shards.push(entries);
     }
-
-    // Document shards aim at DOC_SHARD_BYTES from an estimate of each row's size.
-    let doc_bytes: usize = docs
-        .iter()
-        .map(|d| d.title.len() + d.url.len() + d.text.len().min(SNIPPET_CHARS * 3) + 20)
-        .sum();
-    let doc_shards = shard_count(doc_bytes, DOC_SHARD_BYTES);
 
     let meta = format!(
         "{{\"version\":2,\"documents\":{},\"term_shards\":{term_shards},\"doc_shards\":{doc_shards}}}",
@@ -269,39 +426,47 @@ pub fn write_index_files(docs: &[Document], sink: &dyn Sink) -> Written {
         p.write(&mut text);
         write(format!("{INDEX_DIR}p{i}.txt"), &text)
     });
-    let doc_errors = (0..doc_shards).into_par_iter().filter_map(|i| {
-        let mut json = b"[".to_vec();
-        for (n, d) in docs.iter().skip(i).step_by(doc_shards).enumerate() {
-            if n > 0 {
-                json.push(b',');
-            }
-            push_row(&mut json, d);
-        }
-        json.push(b']');
-        write(format!("{INDEX_DIR}d{i}.json"), &json)
-    });
-    written.errors.extend(
-        term_errors
-            .chain(long_errors)
-            .chain(doc_errors)
-            .collect::<Vec<_>>(),
-    );
-    written.files = 2 + term_shards + long_lists.len() + doc_shards;
     written
+        .errors
+        .extend(term_errors.chain(long_errors).collect::<Vec<_>>());
+    written.files = 2 + term_shards + long_lists.len();
+    written
+}
+
+/// The document shards `dN.json`; one message per failed write.
+fn write_doc_shards(docs: &[Document], doc_shards: usize, sink: &dyn Sink) -> Vec<String> {
+    (0..doc_shards)
+        .into_par_iter()
+        .filter_map(|i| {
+            let mut json = b"[".to_vec();
+            for (n, d) in docs.iter().skip(i).step_by(doc_shards).enumerate() {
+                if n > 0 {
+                    json.push(b',');
+                }
+                push_row(&mut json, d);
+            }
+            json.push(b']');
+            sink.write(&format!("{INDEX_DIR}d{i}.json"), &json).err()
+        })
+        .collect()
 }
 
 /// `[kind, title, url, text]` of a document, its text cut for snippets.
 fn push_row(into: &mut Vec<u8>, d: &Document) {
     into.push(b'[');
-    for field in [d.kind, d.title.as_str(), d.url.as_str()] {
+    for field in [d.kind, &d.title, d.url.as_str()] {
         push_json_string(into, field);
         into.push(b',');
     }
-    let end = d
-        .text
-        .char_indices()
-        .nth(SNIPPET_CHARS)
-        .map_or(d.text.len(), |(at, _)| at);
+    // A text of at most SNIPPET_CHARS bytes has at most as many characters.
+    let end = if d.text.len() <= SNIPPET_CHARS {
+        d.text.len()
+    } else {
+        d.text
+            .char_indices()
+            .nth(SNIPPET_CHARS)
+            .map_or(d.text.len(), |(at, _)| at)
+    };
     push_json_string(into, &d.text[..end]);
     into.push(b']');
 }
@@ -336,6 +501,75 @@ mod tests {
             String::from_utf8(joined).unwrap(),
             encode(&[(3, 2), (5, 2), (1000, 4), (1001, 9)])
         );
+    }
+
+    #[test]
+    fn short_keys_tell_terms_apart() {
+        let terms = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "aa",
+            "abc",
+            "acb",
+            "abd",
+            "abcd",
+            "abce",
+            "abcde",
+            "abcdf",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "bbcdefgh",
+            "abcdefghi",
+            "abcdefghij",
+            "abcdefghijklmno",
+            "abcdefghijklmnp",
+            "数据",
+            "数据库",
+            "数据库的",
+            "所有权借用",
+            "ab\0",
+            "ab\0\0",
+        ];
+        let keys: std::collections::HashSet<u128> = terms
+            .iter()
+            .map(|t| short_key(t.as_bytes()).unwrap())
+            .collect();
+        assert_eq!(keys.len(), terms.len());
+        assert_eq!(short_key(b"abcdefghijklmnop"), None);
+        let mut counter = TermCounter::default();
+        for term in [
+            "talk",
+            "数据库",
+            "abcdefghijklmnopq",
+            "talk",
+            "abcdefghijklmnopq",
+        ] {
+            counter.count(term, false);
+        }
+        counter.finish_document(7);
+        let map = counter.into_map();
+        let mut terms: Vec<&str> = map.keys().map(|t| &**t).collect();
+        terms.sort();
+        assert_eq!(terms, ["abcdefghijklmnopq", "talk", "数据库"]);
+        assert_eq!(map["talk"].rest, b"C");
+    }
+
+    #[test]
+    fn json_strings_are_written_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "plain 数据库 text",
+            "a \"quote\" and \\ and \n\t\u{1} and \u{7f}",
+        ] {
+            let mut ours = Vec::new();
+            push_json_string(&mut ours, text);
+            assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text}");
+        }
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //!
 //! - `documents`: what is searchable, as plain text (reads the plan and the Markdown).
 //! - `words`: normalising and cutting text into terms (jieba for Chinese).
+//! - `dictionary`: jieba's dictionary, cut down to the words the site's text can hold.
 //! - `index`: the files, and their format.
 //! - `lookup`: the query side in Rust, which `search.js` mirrors.
 
+mod dictionary;
 mod documents;
 mod index;
 mod lookup;
@@ -25,16 +27,25 @@ pub use words::{is_han, stem};
 /// it; nothing else writes there.
 pub const INDEX_DIR: &str = "search/index/";
 
-/// Starts loading the Chinese dictionary (about 0.1 s of one core and 45 MiB, once per
-/// process) on a thread of its own, so that it is ready when the index is built: the
-/// stages before leave a core free often enough, and the memory it takes is below the
-/// index's own peak. `SHEQUN_SEARCH_PRELOAD=0` leaves the load to [`write_index`], for
-/// `bench/search.py` to measure the index's whole cost.
+/// Starts making the Traditional → Simplified table on a thread of its own, so that it
+/// is ready when the index is built.
 pub fn prepare() {
-    if std::env::var_os("SHEQUN_SEARCH_PRELOAD").is_some_and(|v| v == "0") {
+    if is_left_out() {
         return;
     }
-    std::thread::spawn(|| (words::jieba(), words::simplified('国')));
+    std::thread::spawn(|| words::simplified('国'));
+}
+
+/// Whether the build makes the index (see [`is_left_out`]).
+pub fn builds_index() -> bool {
+    !is_left_out()
+}
+
+/// `SHEQUN_BENCH_NO_SEARCH=1` builds the site without its index (the `/search/` page
+/// stays): a benchmark knob for `bench/search.py`, which measures what the index adds
+/// to a build, not an option for users.
+fn is_left_out() -> bool {
+    std::env::var_os("SHEQUN_BENCH_NO_SEARCH").is_some_and(|v| v == "1")
 }
 
 /// What [`write_index`] did.
@@ -45,12 +56,10 @@ pub struct Written {
     pub errors: Vec<String>,
 }
 
-/// Builds the index of the plan and writes it. When [`prepare`] has not loaded the
-/// dictionary yet, it loads on one core while the documents are read on the other.
+/// Builds the index of the plan and writes it.
 pub fn write_index(plan: &Plan<'_>, md: &[Rendered], sink: &dyn Sink) -> Written {
-    let (docs, _) = rayon::join(
-        || documents(plan, md),
-        || (words::jieba(), words::simplified('国')),
-    );
-    index::write_index_files(&docs, sink)
+    if is_left_out() {
+        return Written::default();
+    }
+    index::write_index_files(&documents(plan, md), sink)
 }

@@ -77,13 +77,6 @@ pub fn t2s_pairs() -> String {
     pairs
 }
 
-/// The segmenter, made on first use (about 0.1 s and 45 MiB), once per process: `serve`
-/// pays once.
-pub fn jieba() -> &'static Jieba {
-    static JIEBA: OnceLock<Jieba> = OnceLock::new();
-    JIEBA.get_or_init(Jieba::new)
-}
-
 /// English plural endings off: talks → talk, stories → story, classes → class, boxes → box.
 /// Anything that is not a plain ASCII word is kept as it is. Returns the stem's length
 /// in bytes and whether a `y` replaces the ending.
@@ -163,42 +156,73 @@ fn finish_run(text: String, is_han: bool) -> Run {
     }
 }
 
-/// Splits document text into the index's terms. One per thread, reused from document
-/// to document so that its buffers are allocated once.
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+
+/// For each byte: [`LOWER`] for an ASCII lower-case letter or digit, [`UPPER`] for an
+/// ASCII capital, 0 for any other.
+const ASCII_WORD_BYTES: [u8; 256] = {
+    let mut kinds = [0; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        if byte.is_ascii_uppercase() {
+            kinds[b] = UPPER;
+        } else if byte.is_ascii_alphanumeric() {
+            kinds[b] = LOWER;
+        }
+        b += 1;
+    }
+    kinds
+};
+
+/// Splits document text into the index's terms: the words other than Han as they end,
+/// and the Han text, Simplified, for jieba ([`han_words`]). One per thread, reused from
+/// document to document so that its buffers are allocated once.
 #[derive(Default)]
 pub struct Splitter {
-    /// Non-Han words of the text, stemmed, each followed by a space.
-    words: String,
-    /// Han runs of the text, Simplified, each followed by a space.
-    han: String,
-    /// Where the word being written into `words` starts, when there is one.
-    word_start: Option<usize>,
+    /// The word being read, in lower case.
+    word: String,
     /// A scratch buffer for text that needs NFKC.
     other: String,
 }
 
 impl Splitter {
-    /// Feeds `text` (more than one text may be fed before [`Splitter::terms`]).
-    pub fn feed(&mut self, text: &str) {
+    /// Cuts `text`: calls `on_word` with each word other than Han, stemmed, and appends
+    /// each run of Han characters to `han`, Simplified and followed by a space.
+    pub fn feed(&mut self, text: &str, han: &mut String, on_word: &mut impl FnMut(&str)) {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
             if b.is_ascii_alphanumeric() {
                 let start = i;
-                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                let mut kinds = 0;
+                while let Some(&b) = bytes.get(i) {
+                    let kind = ASCII_WORD_BYTES[usize::from(b)];
+                    if kind == 0 {
+                        break;
+                    }
+                    kinds |= kind;
                     i += 1;
                 }
-                self.end_han();
-                let at = self.words.len();
-                self.word_start.get_or_insert(at);
-                self.words.push_str(&text[start..i]);
-                self.words[at..].make_ascii_lowercase();
+                let upper = kinds & UPPER != 0;
+                end_han(han);
+                // A word of lower-case ASCII that ends at ASCII (most words) is passed
+                // on as it is in the text.
+                let ends = bytes.get(i).is_none_or(u8::is_ascii);
+                if self.word.is_empty() && !upper && ends {
+                    self.pass_on(&text[start..i], on_word);
+                    continue;
+                }
+                let at = self.word.len();
+                self.word.push_str(&text[start..i]);
+                self.word[at..].make_ascii_lowercase();
                 continue;
             }
             if b < 0x80 {
-                self.end_word();
-                self.end_han();
+                self.end_word(on_word);
+                end_han(han);
                 i += 1;
                 continue;
             }
@@ -206,16 +230,38 @@ impl Splitter {
             // consumed one at a time.
             let c = text[i..].chars().next().unwrap();
             if is_unified_han(c as u32) {
-                self.end_word();
+                self.end_word(on_word);
                 let table = t2s_table();
-                for c in text[i..].chars() {
-                    let n = c as u32;
+                // These characters are three bytes each; the ones that are Simplified
+                // already are copied a stretch at a time.
+                let mut copied = i;
+                while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
+                    if b0 & 0xF0 != 0xE0 {
+                        break;
+                    }
+                    let n = u32::from(b0 & 0x0F) << 12
+                        | u32::from(b1 & 0x3F) << 6
+                        | u32::from(b2 & 0x3F);
                     if !is_unified_han(n) {
                         break;
                     }
-                    self.han.push(table[(n - TABLE_START) as usize]);
-                    i += c.len_utf8();
+                    let simplified = table[(n - TABLE_START) as usize];
+                    if simplified as u32 != n {
+                        han.push_str(&text[copied..i]);
+                        han.push(simplified);
+                        copied = i + 3;
+                    }
+                    i += 3;
                 }
+                han.push_str(&text[copied..i]);
+                continue;
+            }
+            let next = text[i + c.len_utf8()..].chars().next();
+            if is_separator(c) && !next.is_some_and(is_combining_mark) {
+                // What NFKC would make of it only separates words (，。！).
+                self.end_word(on_word);
+                end_han(han);
+                i += c.len_utf8();
                 continue;
             }
             // Everything else, up to the next ASCII byte or common Han character, goes
@@ -228,81 +274,119 @@ impl Splitter {
             other.clear();
             // A combining mark after a letter composes with it (e + ◌́ = é).
             let mut letter = None;
-            if is_combining_mark(c) && self.word_start.is_some_and(|s| self.words.len() > s) {
-                letter = self.words.pop();
+            if is_combining_mark(c) {
+                letter = self.word.pop();
             }
             other.extend(letter.into_iter().chain(text[i..end].chars()).nfkc());
             for c in other.to_lowercase().chars() {
                 if is_han(c) {
-                    self.end_word();
-                    self.han.push(simplified(c));
+                    self.end_word(on_word);
+                    han.push(simplified(c));
                 } else if c.is_alphanumeric() {
-                    self.end_han();
-                    self.push_word_char(c);
+                    end_han(han);
+                    self.word.push(c);
                 } else {
-                    self.end_word();
-                    self.end_han();
+                    self.end_word(on_word);
+                    end_han(han);
                 }
             }
             self.other = other;
             i = end;
         }
-        self.end_word();
-        self.end_han();
+        self.end_word(on_word);
+        end_han(han);
     }
 
-    fn push_word_char(&mut self, c: char) {
-        if self.word_start.is_none() {
-            self.word_start = Some(self.words.len());
-        }
-        self.words.push(c);
-    }
-
-    fn end_word(&mut self) {
-        let Some(start) = self.word_start.take() else {
+    fn end_word(&mut self, on_word: &mut impl FnMut(&str)) {
+        if self.word.is_empty() {
             return;
-        };
-        let (len, y) = stem_parts(&self.words.as_bytes()[start..]);
+        }
+        let (len, y) = stem_parts(self.word.as_bytes());
+        if len <= MAX_WORD_BYTES {
+            self.word.truncate(len);
+            if y {
+                self.word.push('y');
+            }
+            on_word(&self.word);
+        }
+        self.word.clear();
+    }
+
+    /// Passes on a whole word, in lower case, stemmed; `self.word` is empty.
+    fn pass_on(&mut self, word: &str, on_word: &mut impl FnMut(&str)) {
+        let (len, y) = stem_parts(word.as_bytes());
         if len > MAX_WORD_BYTES {
-            self.words.truncate(start);
             return;
         }
-        self.words.truncate(start + len);
         if y {
-            self.words.push('y');
-        }
-        self.words.push(' ');
-    }
-
-    fn end_han(&mut self) {
-        if !self.han.is_empty() && !self.han.ends_with(' ') {
-            self.han.push(' ');
-        }
-    }
-
-    /// Every term of what was fed, once per occurrence. Han runs give jieba's words and,
-    /// for long words, the dictionary words inside them (所有权 → 所有, 所有权), never a
-    /// string across two words. [`Splitter::clear`] makes the splitter ready for the
-    /// next document.
-    pub fn terms(&self) -> impl Iterator<Item = &str> {
-        let han = if self.han.is_empty() {
-            Vec::new()
+            self.word.push_str(&word[..len]);
+            self.word.push('y');
+            on_word(&self.word);
+            self.word.clear();
         } else {
-            jieba().cut_for_search(&self.han, true)
-        };
-        let words = self.words.split(' ').filter(|w| !w.is_empty());
-        words.chain(
-            han.into_iter()
-                .map(|token| token.word)
-                .filter(|w| !w.trim().is_empty() && w.len() <= MAX_WORD_BYTES * 3),
-        )
+            on_word(&word[..len]);
+        }
     }
+}
 
-    pub fn clear(&mut self) {
-        self.words.clear();
-        self.han.clear();
-        self.word_start = None;
+/// Whether `c` is a punctuation mark or symbol whose NFKC form, in lower case, holds
+/// neither letters, digits nor Han characters: it only separates words. Answered from
+/// a table for Latin-1, general punctuation and the CJK and full-width punctuation
+/// marks, the ones that are common in text; `false` for any other character.
+fn is_separator(c: char) -> bool {
+    const RANGES: [(u32, u32); 4] = [
+        (0x80, 0x100),
+        (0x2000, 0x2070),
+        (0x3000, 0x3040),
+        (0xFF00, 0xFF66),
+    ];
+    static TABLE: OnceLock<Vec<Vec<bool>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        RANGES
+            .iter()
+            .map(|&(start, end)| {
+                (start..end)
+                    .map(|n| {
+                        char::from_u32(n).is_some_and(|c| {
+                            !is_combining_mark(c)
+                                && std::iter::once(c)
+                                    .nfkc()
+                                    .flat_map(char::to_lowercase)
+                                    .all(|d| !is_han(d) && !d.is_alphanumeric())
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    let n = c as u32;
+    RANGES
+        .iter()
+        .zip(table)
+        .find(|((start, end), _)| (*start..*end).contains(&n))
+        .is_some_and(|((start, _), marks)| marks[(n - start) as usize])
+}
+
+fn end_han(han: &mut String) {
+    if !han.is_empty() && !han.ends_with(' ') {
+        han.push(' ');
     }
+}
+
+/// The words of Han text (runs separated by spaces), once per occurrence, with where
+/// they start in `han`: jieba's words and, for long words, the dictionary words inside
+/// them (所有权 → 所有, 所有权), never a string across two words.
+pub fn han_words<'a>(jieba: &Jieba, han: &'a str) -> impl Iterator<Item = (usize, &'a str)> {
+    let tokens = if han.is_empty() {
+        Vec::new()
+    } else {
+        jieba.cut_for_search(han, true)
+    };
+    tokens
+        .into_iter()
+        .map(|token| (token.byte_start, token.word))
+        // The text between runs is single spaces, each a token of its own.
+        .filter(|(_, w)| *w != " " && w.len() <= MAX_WORD_BYTES * 3)
 }
 
 #[cfg(test)]
@@ -310,10 +394,14 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<String> {
-        let mut splitter = Splitter::default();
-        splitter.feed(text);
-        let terms = splitter.terms().map(str::to_string).collect();
-        terms
+        let mut words = Vec::new();
+        let mut han = String::new();
+        Splitter::default().feed(text, &mut han, &mut |w| words.push(w.to_string()));
+        let pairs = super::super::dictionary::HanPairs::default();
+        pairs.add(&han);
+        let jieba = super::super::dictionary::segmenter(&pairs);
+        words.extend(han_words(&jieba, &han).map(|(_, w)| w.to_string()));
+        words
     }
 
     #[test]
@@ -347,6 +435,8 @@ mod tests {
             split("Rust Talks, ＡＢＣ café cafe\u{301} Stories"),
             ["rust", "talk", "abc", "café", "café", "story"]
         );
+        // Lower-case words are passed on from the text itself.
+        assert_eq!(split("stories, talks.rust"), ["story", "talk", "rust"]);
         // Han text: Simplified, cut into words, with the words inside long ones.
         let terms = split("Rust講座，所有權");
         assert_eq!(terms[0], "rust");
@@ -354,6 +444,44 @@ mod tests {
         assert!(terms.contains(&"所有权".to_string()), "{terms:?}");
         assert!(terms.contains(&"所有".to_string()), "{terms:?}");
         assert!(!terms.iter().any(|t| t.contains(' ') || t.contains('，')));
+    }
+
+    #[test]
+    fn separators_split_as_the_query_does() {
+        let mut separators = 0;
+        for n in 0x80..0x10000 {
+            let Some(c) = char::from_u32(n).filter(|c| is_separator(*c)) else {
+                continue;
+            };
+            separators += 1;
+            let text = format!("ab{c}cd数{c}据");
+            let expected = [
+                Run::Word("ab".into()),
+                Run::Word("cd".into()),
+                Run::Han("数".into()),
+                Run::Han("据".into()),
+            ];
+            assert_eq!(runs(&text, &simplified), expected, "{c:?}");
+            let mut words = Vec::new();
+            let mut han = String::new();
+            Splitter::default().feed(&text, &mut han, &mut |w| words.push(w.to_string()));
+            assert_eq!(
+                (words, han.as_str()),
+                (vec!["ab".into(), "cd".into()], "数 据 ")
+            );
+        }
+        assert!(separators > 100, "{separators}");
+        for c in ['，', '。', '！', '？', '：', '“', '·', '›', '　', '…'] {
+            assert!(is_separator(c), "{c:?}");
+        }
+        for c in ['é', '〇', '々', 'Ａ', '１', '\u{301}', '²'] {
+            assert!(!is_separator(c), "{c:?}");
+        }
+        // A mark after a separator goes through NFKC with it.
+        assert_eq!(
+            split("Talks，\u{301}数据库。"),
+            split("Talks,\u{301}数据库.")
+        );
     }
 
     #[test]
