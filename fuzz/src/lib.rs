@@ -313,7 +313,7 @@ pub fn build(files: &BTreeMap<String, Vec<u8>>, render: bool) -> Outcome {
         return finish(outcome, diags);
     };
     let plan = shequn::plan::plan(&site, &theme, now, &mut diags);
-    let rendered = shequn::markdown::render_all(&site, &mut diags);
+    let rendered = shequn::markdown::render_all(&site, true, &mut diags);
     for (md, r) in site.markdown.iter().zip(&rendered) {
         if !md.allows_raw_html {
             let problems = checks::fragment_problems(&md.source.path, &r.html);
