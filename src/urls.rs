@@ -117,6 +117,13 @@ impl Urls {
         if path.split('/').any(|s| s == ".." || s == ".") {
             return Err("`base_url` may not contain `.` or `..` segments".into());
         }
+        // `https://x.org//` would make every site path start with `//`, which a browser
+        // reads as another host (`//events/` is the host `events`). Found by fuzzing.
+        if path.contains("//") {
+            return Err(
+                "`base_url` may not have an empty path segment (`//`) after its host".into(),
+            );
+        }
         let base = format!("{}{}", &base_url[..scheme_len + host_len], path);
         Ok(Urls { base, root: path })
     }

@@ -199,3 +199,23 @@ fn page_urls_are_nfc_whatever_the_form_of_the_slug() {
     assert!(run.has_page("/\u{5bb}\u{5bf}x/"), "{:?}", run.files());
     assert!(!run.has_page("/\u{5bf}\u{5bb}x/"));
 }
+
+// Issue 6, found by the `config` fuzz target: `base_url = "https://exas//"` gave the
+// site the path `//`, so every internal link was written `//events/…/`, which a browser
+// reads as a link to the host `events`.
+#[test]
+fn a_base_url_with_an_empty_path_segment_is_refused() {
+    for base in [
+        "https://exas//",
+        "https://x.org/club//",
+        "https://x.org//club/",
+    ] {
+        let site = Site::fixture("minimal");
+        site.write("shequn.toml", &format!("base_url = \"{base}\"\n"));
+        let run = site.check().fails();
+        assert_contains(
+            &run.stderr,
+            "shequn.toml:1:12: `base_url` may not have an empty path segment",
+        );
+    }
+}
