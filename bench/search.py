@@ -5,9 +5,10 @@ Builds the generated 10 000-page site (../shared/bench/gen_site.py) with the rel
 binary and `--timings`, and reports:
   - the build-time overhead of the index (issue 9: at most 25 %): builds with the index
     and without it (SHEQUN_BENCH_NO_SEARCH=1, which leaves out the index and everything
-    only it needs), interleaved so that both see the same load, each into an output
-    folder of its own (a build replaces the previous output, and removing it is part of
-    the build); the median processor time (user + system, of the whole process) and
+    only it needs), interleaved so that both see the same load, each a first build into
+    an empty output folder (a rebuild would keep unchanged pages from the previous
+    output and measure something else; the folder is removed before the clock starts);
+    the median processor time (user + system, of the whole process) and
     wall time of each, and their ratio. Processor time is the figure to trust on a
     shared machine; wall time depends on whether the other core is free;
   - the search stage's own processor time and the build's peak memory;
@@ -50,6 +51,7 @@ def build_once(binary, site, out, with_index):
     env.pop("SHEQUN_BENCH_NO_SEARCH", None)
     if not with_index:
         env["SHEQUN_BENCH_NO_SEARCH"] = "1"
+    shutil.rmtree(out, ignore_errors=True)
     started = time.monotonic()
     proc = subprocess.Popen([str(binary), "build", "--source", str(site), "--output", str(out),
                              "--now", NOW, "--base-url", BASE_URL, "--timings"],
@@ -69,7 +71,7 @@ def report_overhead(binary, site, outs, runs):
     """Builds with and without the index `runs` times each, interleaved, and prints
     what the index adds."""
     builds = {True: [], False: []}
-    # A first build of each fills the page cache and leaves an output to replace.
+    # A first build of each fills the page cache.
     for with_index in (True, False):
         build_once(binary, site, outs[with_index], with_index)
     for run in range(runs):
