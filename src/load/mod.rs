@@ -543,8 +543,32 @@ pub fn load_site(
         ),
         Err(d) => diags.push(d),
     }
+    // The folders are walked at once, each on a core; their messages keep this order.
+    let mut walks: Vec<(Vec<Found>, Diagnostics)> = RECORD_FOLDERS
+        .par_iter()
+        .map(|&folder| (folder, 1))
+        .chain(
+            [
+                ("content", usize::MAX),
+                ("static", usize::MAX),
+                ("templates", usize::MAX),
+            ]
+            .into_par_iter(),
+        )
+        .map(|(folder, depth)| {
+            let mut found_diags = Diagnostics::new();
+            let found = walk(root, folder, depth, output, &mut found_diags);
+            (found, found_diags)
+        })
+        .collect::<Vec<_>>();
+    let mut walked = walks.drain(..);
+    let mut next_walk = |diags: &mut Diagnostics| {
+        let (found, found_diags) = walked.next().unwrap_or_default();
+        diags.extend(found_diags);
+        found
+    };
     for folder in RECORD_FOLDERS {
-        let found = walk(root, folder, 1, output, diags);
+        let found = next_walk(diags);
         let (records, others): (Vec<Found>, Vec<Found>) = found
             .into_iter()
             .partition(|f| f.rel_in_folder.ends_with(".toml"));
@@ -569,7 +593,7 @@ pub fn load_site(
             _ => files.events = sources,
         }
     }
-    let content = walk(root, "content", usize::MAX, output, diags);
+    let content = next_walk(diags);
     let (pages, others): (Vec<Found>, Vec<Found>) = content
         .into_iter()
         .partition(|f| f.rel_in_folder.ends_with(".md"));
@@ -578,9 +602,10 @@ pub fn load_site(
         .flatten()
         .collect();
     files.content_assets = assets(readable(portable(others, diags), diags), "");
-    let static_files = walk(root, "static", usize::MAX, output, diags);
+    let static_files = next_walk(diags);
     files.static_files = assets(readable(portable(static_files, diags), diags), "");
-    let templates = portable(walk(root, "templates", usize::MAX, output, diags), diags);
+    let templates = next_walk(diags);
+    let templates = portable(templates, diags);
     files.templates = named_texts(&templates, diags);
     if let Some(theme) = theme {
         let base = format!("themes/{theme}");
@@ -634,7 +659,12 @@ pub fn load_site(
                 .chain(&files.theme_i18n)
                 .map(|(_, s)| s),
         );
-    diags.extend(texts.flat_map(|s| text::control_characters(s)));
+    let texts: Vec<&SourceRef> = texts.collect();
+    let found: Vec<Vec<Diagnostic>> = texts
+        .par_iter()
+        .map(|s| text::control_characters(s))
+        .collect();
+    diags.extend(found.into_iter().flatten());
     files
 }
 
