@@ -816,11 +816,11 @@ fn respond(request: &Request, shared: &Shared) -> Response {
     page(200, &file, Some(&file)).unwrap_or_else(not_found)
 }
 
-/// The site once the search index of the current build is ready (waiting briefly).
-fn wait_for_search_index(shared: &Shared) -> Option<Arc<Site>> {
+/// The state once `busy` is false, or once [`STALE_WAIT`] has passed.
+fn wait_while(shared: &Shared, busy: impl Fn(&State) -> bool) -> MutexGuard<'_, State> {
     let deadline = Instant::now() + STALE_WAIT;
     let mut state = shared.lock();
-    while state.search_pending {
+    while busy(&state) {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
@@ -830,23 +830,17 @@ fn wait_for_search_index(shared: &Shared) -> Option<Arc<Site>> {
             .wait_timeout(state, left)
             .map_or_else(|e| e.into_inner().0, |(s, _)| s);
     }
-    state.site.clone()
+    state
+}
+
+/// The site once the search index of the current build is ready (waiting briefly).
+fn wait_for_search_index(shared: &Shared) -> Option<Arc<Site>> {
+    wait_while(shared, |s| s.search_pending).site.clone()
 }
 
 /// The current site, waiting first (briefly) for a pending rebuild.
 fn wait_until_current(shared: &Shared) -> (Option<Arc<Site>>, u64, Option<String>) {
-    let deadline = Instant::now() + STALE_WAIT;
-    let mut state = shared.lock();
-    while state.pending {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        state = shared
-            .changed
-            .wait_timeout(state, left)
-            .map_or_else(|e| e.into_inner().0, |(s, _)| s);
-    }
+    let state = wait_while(shared, |s| s.pending);
     (state.site.clone(), state.generation, state.error.clone())
 }
 
