@@ -382,6 +382,13 @@ pub struct Session {
     last: Option<(std::sync::Arc<output::MemoryFiles>, render::Fingerprints)>,
 }
 
+impl Session {
+    /// The files of the last successful build.
+    pub fn last_files(&self) -> Option<&std::sync::Arc<output::MemoryFiles>> {
+        self.last.as_ref().map(|(files, _)| files)
+    }
+}
+
 /// A build in memory, in two steps: `pages` (everything but the search index) as soon
 /// as they are ready, then the whole site.
 pub struct MemoryBuild {

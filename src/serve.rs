@@ -122,7 +122,6 @@ pub fn serve(
         drafts: options.drafts,
         timings: options.timings,
         session: Session::default(),
-        last: None,
         shared: shared.clone(),
     };
     builder.rebuild(notice, "");
@@ -559,8 +558,6 @@ struct Builder {
     drafts: bool,
     timings: bool,
     session: Session,
-    /// The files of the last successful build.
-    last: Option<Arc<MemoryFiles>>,
     shared: Arc<Shared>,
 }
 
@@ -577,7 +574,8 @@ impl Builder {
         };
         let prefix = site_settings(&self.root).map_or("/".to_string(), |s| s.0);
         let shared = self.shared.clone();
-        let last = self.last.clone();
+        // The last good build's files, to tell what this one changed.
+        let last = self.session.last_files().cloned();
         let mut pages_at = None;
         let mut recovered = false;
         // The pages are served as soon as they are built; the search index follows.
@@ -606,7 +604,7 @@ impl Builder {
             notice(Notice::Info(report.timings.table().trim_end().to_string()));
         }
         if let Some(files) = built.files.clone().filter(|_| report.succeeded()) {
-            let changes = Changes::search_index(self.last.as_deref(), &files);
+            let changes = Changes::search_index(last.as_deref(), &files);
             let site = Arc::new(Site::index(files.clone(), prefix));
             {
                 let mut state = self.shared.lock();
@@ -618,7 +616,6 @@ impl Builder {
                 state.search_pending = false;
             }
             self.shared.changed.notify_all();
-            self.last = Some(files);
             let warnings = report.diagnostics.render();
             if !warnings.is_empty() {
                 notice(Notice::Warning(warnings.trim_end().to_string()));
