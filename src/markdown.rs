@@ -333,6 +333,10 @@ fn render_one(
         start..(text_start + link.end).min(end)
     };
 
+    // A control character comes from the text itself (a TOML escape) or from a
+    // character reference; most texts have neither, and their events are not scanned.
+    let may_hold_controls =
+        md.text().contains("&#") || crate::load::text::has_forbidden_control(md.text());
     for (event, link) in events.iter_mut().zip(&ranges) {
         match event {
             Event::Start(Tag::Link {
@@ -389,7 +393,7 @@ fn render_one(
             // A character reference such as `&#7;` makes a control character that the
             // file itself may not hold (see `load::text`); it would be invalid in HTML.
             Event::Text(text) | Event::Code(text)
-                if text.chars().any(crate::load::text::is_forbidden_control) =>
+                if may_hold_controls && crate::load::text::has_forbidden_control(text) =>
             {
                 let clean: String = text
                     .chars()
@@ -732,6 +736,7 @@ fn headings_and_words(events: &mut [Event<'_>]) -> (Vec<Heading>, WordCount, Str
     let mut used: BTreeSet<String> = BTreeSet::new();
     let mut words = WordCount::default();
     let mut plain_start = String::new();
+    let mut plain_start_chars = 0;
     let mut heading_start: Option<(usize, HeadingLevel)> = None;
     let mut heading_text = String::new();
     let mut in_code_block = false;
@@ -776,11 +781,14 @@ fn headings_and_words(events: &mut [Event<'_>]) -> (Vec<Heading>, WordCount, Str
                     heading_text.push_str(t);
                 }
                 count_words(t, &mut words);
-                if !in_code_block && plain_start.chars().count() < 300 {
+                if !in_code_block && plain_start_chars < 300 {
                     if !plain_start.is_empty() && !plain_start.ends_with(' ') {
                         plain_start.push(' ');
+                        plain_start_chars += 1;
                     }
-                    plain_start.push_str(t.trim());
+                    let t = t.trim();
+                    plain_start.push_str(t);
+                    plain_start_chars += t.chars().count();
                 }
             }
             _ => {}
@@ -919,7 +927,15 @@ fn is_han(c: char) -> bool {
 fn count_words(text: &str, count: &mut WordCount) {
     let mut in_word = false;
     for c in text.chars() {
-        if is_han(c) {
+        // Most characters are ASCII: no Unicode tables for them.
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                count.latin += usize::from(!in_word);
+                in_word = true;
+            } else if c != '\'' {
+                in_word = false;
+            }
+        } else if is_han(c) {
             count.han += 1;
             in_word = false;
         } else if c.is_alphanumeric() {
@@ -966,6 +982,47 @@ pub(crate) fn rendered(text: &str) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Words counted one character at a time through the Unicode tables, as before the
+    /// ASCII shortcut in [`count_words`].
+    fn count_words_slowly(text: &str) -> (usize, usize) {
+        let (mut han, mut latin, mut in_word) = (0, 0, false);
+        for c in text.chars() {
+            if is_han(c) {
+                han += 1;
+                in_word = false;
+            } else if c.is_alphanumeric() {
+                latin += usize::from(!in_word);
+                in_word = true;
+            } else if c != '\'' && c != '’' {
+                in_word = false;
+            }
+        }
+        (han, latin)
+    }
+
+    #[test]
+    fn the_ascii_shortcut_counts_words_as_the_tables_do() {
+        let pieces = [
+            "a", "Z", "9", " ", "'", "’", "-", "_", "\n", "é", "ß", "中", "文", "，", "。", "ا",
+            "١", "Ⅻ", "𠀀", "\u{0301}", "don't", "x86_64", "C++", "²",
+        ];
+        // Every pair and triple of pieces: word starts and ends at each boundary.
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let text = format!("{a}{b}{c}");
+                    let mut count = WordCount::default();
+                    count_words(&text, &mut count);
+                    assert_eq!(
+                        (count.han, count.latin),
+                        count_words_slowly(&text),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn heading_slugs_keep_chinese() {

@@ -69,6 +69,9 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<SourceRef, Diagnostic> {
 /// feeds, calendars and HTML (BAD-INPUTS row 9). The file is still parsed, so that the
 /// build reports its other problems in the same run.
 pub fn control_characters(source: &Source) -> Vec<Diagnostic> {
+    if !has_forbidden_control(&source.text) {
+        return Vec::new();
+    }
     source
         .text
         .char_indices()
@@ -92,6 +95,21 @@ const MAX_CONTROL_REPORTS: usize = 20;
 /// noncharacters U+FFFE and U+FFFF.
 pub fn is_forbidden_control(c: char) -> bool {
     (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Whether `text` holds a character [`is_forbidden_control`] refuses, found from its
+/// UTF-8 bytes without decoding them (every file and every Markdown text is scanned):
+/// C0 controls and DEL are single bytes, C1 controls are `C2 80`-`C2 9F`, and U+FFFE and
+/// U+FFFF are `EF BF BE` and `EF BF BF`.
+pub fn has_forbidden_control(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => false,
+        0x00..=0x1F | 0x7F => true,
+        0xC2 => matches!(bytes.get(i + 1), Some(0x80..=0x9F)),
+        0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
+        _ => false,
+    })
 }
 
 /// A diagnostic at byte `offset` of a file that cannot be decoded: the line is shown
@@ -169,6 +187,24 @@ pub fn normalise_line_ends(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_scan_finds_exactly_the_forbidden_characters() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let alone = c.to_string();
+            let among = format!("a{c}é");
+            assert_eq!(
+                has_forbidden_control(&alone),
+                is_forbidden_control(c),
+                "{c:?}"
+            );
+            assert_eq!(
+                has_forbidden_control(&among),
+                is_forbidden_control(c),
+                "{c:?}"
+            );
+        }
+    }
 
     #[test]
     fn bom_and_crlf_are_removed() {
