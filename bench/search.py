@@ -61,7 +61,7 @@ def build_once(binary, site, out, with_index):
     wall = (time.monotonic() - started) * 1000
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(stderr[-2000:])
-    found = re.findall(r"^\s*(\w+):\s+([\d.]+) ms\s+([\d.]+) ms cpu", stderr, re.M)
+    found = re.findall(r"^\s*([\w+]+):\s+([\d.]+) ms\s+([\d.]+) ms cpu", stderr, re.M)
     stages = {m[0]: float(m[2]) for m in found if m[0] != "total"}
     cpu = (usage.ru_utime + usage.ru_stime) * 1000
     return {"wall": wall, "cpu": cpu, "peak": usage.ru_maxrss / 1024, "stages": stages}

@@ -136,3 +136,52 @@ fn theme_eject_writes_into_a_given_folder() {
     assert_contains(&stderr, "already exists");
     assert_eq!(std::fs::read_to_string(&edited).unwrap(), "my edit");
 }
+
+#[test]
+fn timings_name_every_stage_and_add_up() {
+    let site = Site::fixture("full");
+    let run = site.build_with(&["--timings"]).ok();
+    let rows: Vec<(&str, f64, bool)> = run
+        .stderr
+        .lines()
+        .filter_map(|line| {
+            let (stage, rest) = line.split_once(':')?;
+            let wall: f64 = rest.split_whitespace().next()?.parse().ok()?;
+            Some((stage.trim(), wall, line.contains("(at the same time)")))
+        })
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(
+        names,
+        [
+            "load",
+            "model",
+            "markdown",
+            "render",
+            "search",
+            "render+search",
+            "write",
+            "total"
+        ],
+        "{}",
+        run.stderr
+    );
+    // Render and search overlap: the total counts their shared stage once, and each
+    // is no longer than it.
+    let wall = |name: &str| rows.iter().find(|r| r.0 == name).unwrap().1;
+    let counted: f64 = rows
+        .iter()
+        .filter(|r| !r.2 && r.0 != "total")
+        .map(|r| r.1)
+        .sum();
+    assert!((counted - wall("total")).abs() < 0.5, "{}", run.stderr);
+    for beside in ["render", "search"] {
+        assert!(
+            wall(beside) <= wall("render+search") + 0.1,
+            "{}",
+            run.stderr
+        );
+    }
+    assert_contains(&run.stderr, "ms cpu");
+    assert_contains(&run.stderr, "MiB peak");
+}
