@@ -184,6 +184,28 @@ pub struct DirSink {
     /// read-only file system): later writes return it instead of trying, so the build
     /// reports it once rather than once per page.
     stopped: std::sync::OnceLock<String>,
+    folders: Folders,
+}
+
+/// The folders made so far in the staging folder: a file in a folder already made
+/// costs no `mkdir`, which would fail, and no `stat` to learn why (a third of the
+/// files share a folder with another).
+#[derive(Default)]
+struct Folders {
+    made: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+}
+
+impl Folders {
+    /// Makes `folder` and its parents unless it was made before.
+    fn make(&self, folder: &Path) -> std::io::Result<()> {
+        let made = || self.made.lock().unwrap_or_else(|e| e.into_inner());
+        if made().contains(folder) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(folder)?;
+        made().insert(folder.to_path_buf());
+        Ok(())
+    }
 }
 
 impl DirSink {
@@ -213,7 +235,7 @@ impl Sink for DirSink {
         let linked = self
             .previous
             .as_ref()
-            .is_some_and(|p| p.link_unchanged(path, &entry, &target));
+            .is_some_and(|p| p.link_unchanged(path, &entry, &target, &self.folders));
         if linked {
             self.record(path, entry);
             return Ok(());
@@ -225,7 +247,7 @@ impl Sink for DirSink {
             message
         };
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            self.folders.make(parent).map_err(|e| {
                 let message = format!(
                     "cannot create {}/{}: {}",
                     self.shown_as,
@@ -256,7 +278,7 @@ impl Sink for DirSink {
         let Ok(target) = self.target(path) else {
             return false;
         };
-        if previous.link_unchanged(path, &entry, &target) {
+        if previous.link_unchanged(path, &entry, &target, &self.folders) {
             self.record(path, entry);
             return true;
         }
@@ -366,7 +388,13 @@ impl Previous {
     /// Hard-links the previous build's file at `path` to `target` when it holds the
     /// bytes described by `entry` and nobody changed it since; false otherwise (then
     /// the caller writes the file).
-    fn link_unchanged(&self, path: &str, entry: &ManifestEntry, target: &Path) -> bool {
+    fn link_unchanged(
+        &self,
+        path: &str,
+        entry: &ManifestEntry,
+        target: &Path,
+        folders: &Folders,
+    ) -> bool {
         if self.files.get(path).map(|f| &f.entry) != Some(entry) {
             return false;
         }
@@ -381,7 +409,7 @@ impl Previous {
             return false;
         }
         if let Some(parent) = target.parent() {
-            if std::fs::create_dir_all(parent).is_err() {
+            if folders.make(parent).is_err() {
                 return false;
             }
         }
@@ -565,6 +593,7 @@ impl Staging {
             stopped: std::sync::OnceLock::new(),
             previous: Previous::read(&output),
             written: std::sync::Mutex::new(Vec::new()),
+            folders: Folders::default(),
         };
         Ok((
             Staging {
