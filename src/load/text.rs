@@ -103,12 +103,26 @@ pub fn is_forbidden_control(c: char) -> bool {
 /// U+FFFF are `EF BF BE` and `EF BF BF`.
 pub fn has_forbidden_control(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.iter().enumerate().any(|(i, &b)| match b {
+    let forbidden_at = |i: usize| match bytes[i] {
         b'\t' | b'\n' | b'\r' => false,
         0x00..=0x1F | 0x7F => true,
         0xC2 => matches!(bytes.get(i + 1), Some(0x80..=0x9F)),
         0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
         _ => false,
+    };
+    // Blocks of 64 bytes are sifted for the bytes that may start one, without a branch
+    // per byte (so the compiler can use vector instructions); only the rare block that
+    // holds one is looked at byte by byte. `EF` starts full-width punctuation too.
+    let may_start = |b: u8| {
+        (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r')
+            | (b == 0x7F)
+            | (b == 0xC2)
+            | (b == 0xEF)
+    };
+    const BLOCK: usize = 64;
+    bytes.chunks(BLOCK).enumerate().any(|(n, block)| {
+        block.iter().fold(false, |any, &b| any | may_start(b))
+            && (n * BLOCK..n * BLOCK + block.len()).any(forbidden_at)
     })
 }
 
