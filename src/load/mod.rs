@@ -103,7 +103,7 @@ pub fn read_text(root: &Path, rel: &str) -> Result<Option<SourceRef>, Diagnostic
     let bytes = std::fs::read(&path).map_err(|e| {
         Diagnostic::error(format!("cannot read {rel}: {}", io_reason(&e))).in_file(rel)
     })?;
-    text::decode(rel, &bytes).map(Some)
+    text::decode(rel, bytes).map(Some)
 }
 
 /// A short, stable reason for an I/O error (no OS error numbers, which differ by system).
@@ -495,7 +495,7 @@ fn read_all(
                 Diagnostic::error(format!("cannot read {}: {}", f.site_rel, io_reason(&e)))
                     .in_file(&f.site_rel)
             })?;
-            text::decode(&f.site_rel, &bytes)
+            text::decode(&f.site_rel, bytes)
         })
         .collect();
     results

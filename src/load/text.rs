@@ -13,8 +13,9 @@ use crate::diag::{Diagnostic, Source, SourceRef};
 pub const MAX_TEXT_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Decodes `bytes` as the site file `path`. Errors name the encoding problem and point
-/// at the first bad byte.
-pub fn decode(path: &str, bytes: &[u8]) -> Result<SourceRef, Diagnostic> {
+/// at the first bad byte. Bytes given as a `Vec` become the text without a copy.
+pub fn decode(path: &str, bytes: impl Into<Vec<u8>>) -> Result<SourceRef, Diagnostic> {
+    let mut bytes: Vec<u8> = bytes.into();
     if bytes.len() > MAX_TEXT_FILE_BYTES {
         return Err(Diagnostic::error(format!(
             "file is larger than the limit of {} MiB for a text file ({} bytes)",
@@ -24,7 +25,7 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<SourceRef, Diagnostic> {
         .in_file(path)
         .with_help("split the content into several pages"));
     }
-    if let Some(encoding) = utf16_or_32_bom(bytes).or_else(|| utf16_without_bom(bytes)) {
+    if let Some(encoding) = utf16_or_32_bom(&bytes).or_else(|| utf16_without_bom(&bytes)) {
         return Err(Diagnostic::error(format!(
             "file is encoded as {encoding}; shequn reads UTF-8 only"
         ))
@@ -32,36 +33,44 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<SourceRef, Diagnostic> {
         .with_help("save the file as UTF-8 in your editor"));
     }
     // Some editors add a BOM to a file that already starts with one.
-    let mut bytes = bytes;
-    while let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        bytes = rest;
+    let mut boms = 0;
+    while bytes[boms..].starts_with(b"\xEF\xBB\xBF") {
+        boms += 3;
     }
-    let text = match std::str::from_utf8(bytes) {
+    bytes.drain(..boms);
+    let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let what = match e.error_len() {
+            let error = e.utf8_error();
+            let bytes = e.into_bytes();
+            let what = match error.error_len() {
                 Some(_) => format!(
                     "invalid UTF-8 at byte 0x{:02X}: the file is not UTF-8 ({})",
-                    bytes[e.valid_up_to()],
-                    likely_encoding(bytes)
+                    bytes[error.valid_up_to()],
+                    likely_encoding(&bytes)
                 ),
                 None => "the file ends in the middle of a UTF-8 character (was it cut short?)"
                     .to_string(),
             };
-            return Err(at_byte(path, bytes, e.valid_up_to(), what)
+            return Err(at_byte(path, &bytes, error.valid_up_to(), what)
                 .with_help("re-save the file as UTF-8 in your editor"));
         }
     };
     if let Some(nul) = text.find('\0') {
         return Err(at_byte(
             path,
-            bytes,
+            text.as_bytes(),
             nul,
             "the file contains a NUL byte: is it a binary file, or saved as UTF-16?".into(),
         )
         .with_help("text files must be UTF-8; save it as UTF-8 or move it to `static/`"));
     }
-    Ok(Source::new(path, normalise_line_ends(text)))
+    let text = if text.contains('\r') {
+        normalise_line_ends(&text)
+    } else {
+        text
+    };
+    Ok(Source::new(path, text))
 }
 
 /// The control characters of a decoded file, each an error where it is (at most
@@ -141,7 +150,8 @@ fn at_byte(path: &str, bytes: &[u8], offset: usize, message: String) -> Diagnost
 /// UTF-16 saved without a BOM: ASCII text with a zero byte beside every character.
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static str> {
     let pairs = bytes.len() / 2;
-    if pairs < 2 {
+    // Without a zero byte it is not UTF-16 with 40% of one kind (a quick scan first).
+    if pairs < 2 || !bytes.contains(&0) {
         return None;
     }
     let even_zeros = bytes.iter().step_by(2).filter(|b| **b == 0).count();
