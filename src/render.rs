@@ -13,8 +13,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use tera::{Context, Map, Tera, Value};
-use xxhash_rust::xxh3::Xxh3;
+// The default-secret hasher: nothing to copy when one is made (one per map and list).
+use xxhash_rust::xxh3::Xxh3Default as Xxh3;
 
 use crate::dates;
 use crate::diag::{Diagnostic, Diagnostics, Source};
@@ -1026,7 +1028,7 @@ impl PageContext {
 /// cannot be reused by another value while it is consulted.
 #[derive(Default)]
 struct Memo {
-    digests: HashMap<usize, u128>,
+    digests: FxHashMap<usize, u128>,
 }
 
 impl Memo {
