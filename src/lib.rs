@@ -15,6 +15,7 @@ pub mod new;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod scan;
 pub mod search;
 pub mod serve;
 pub mod template_check;

@@ -868,10 +868,10 @@ fn push_space(text: &mut String) {
 /// folded, the only kind HTML folds.
 fn push_squashed(text: &mut String, raw: &str) {
     let bytes = raw.as_bytes();
-    // Most text is words and single spaces: a scan without branches finds it, and it is
-    // copied whole.
-    let folds = bytes.iter().fold(false, |any, b| {
-        any | matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r')
+    // Most text is words and single spaces: a scan many bytes at a time finds it, and
+    // it is copied whole.
+    let folds = crate::scan::any_byte(bytes, |b| {
+        (b == b'\t') | (b == b'\n') | (b == b'\x0c') | (b == b'\r')
     });
     if !folds && !raw.contains("  ") {
         let at_space = text.is_empty() || text.ends_with(' ');

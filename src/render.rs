@@ -98,9 +98,14 @@ fn new_tera() -> Tera {
 
 /// Escapes text for HTML: `&`, `<`, `>`, `"` and `'`, which is all a text node or a
 /// quoted attribute needs (escaping `/` too, as some engines do, makes URLs unreadable).
-/// Runs of ordinary text are written in one piece.
+/// Runs of ordinary text are written in one piece, and most values (names, links,
+/// dates) have nothing to escape: one pass many bytes at a time finds that out.
 fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let bytes = input.as_bytes();
+    let special = |b: u8| (b == b'&') | (b == b'<') | (b == b'>') | (b == b'"') | (b == b'\'');
+    if !crate::scan::any_byte(bytes, special) {
+        return out.write_all(bytes);
+    }
     let mut start = 0;
     for (i, b) in bytes.iter().enumerate() {
         let entity: &[u8] = match b {

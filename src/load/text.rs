@@ -119,20 +119,16 @@ pub fn has_forbidden_control(text: &str) -> bool {
         0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
         _ => false,
     };
-    // Blocks of 64 bytes are sifted for the bytes that may start one, without a branch
-    // per byte (so the compiler can use vector instructions); only the rare block that
-    // holds one is looked at byte by byte. `EF` starts full-width punctuation too.
-    let may_start = |b: u8| {
+    // The text is sifted many bytes at a time for the byte pairs that may start one
+    // (`EF BF` starts a few other characters too); only a text that holds one is looked
+    // at byte by byte.
+    let may_start = |b: u8, next: u8| {
         (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r')
             | (b == 0x7F)
-            | (b == 0xC2)
-            | (b == 0xEF)
+            | ((b == 0xC2) & (0x80..=0x9F).contains(&next))
+            | ((b == 0xEF) & (next == 0xBF))
     };
-    const BLOCK: usize = 64;
-    bytes.chunks(BLOCK).enumerate().any(|(n, block)| {
-        block.iter().fold(false, |any, &b| any | may_start(b))
-            && (n * BLOCK..n * BLOCK + block.len()).any(forbidden_at)
-    })
+    crate::scan::any_pair(bytes, may_start) && (0..bytes.len()).any(forbidden_at)
 }
 
 /// A diagnostic at byte `offset` of a file that cannot be decoded: the line is shown

@@ -291,11 +291,10 @@ fn shard_count(bytes: usize, per_shard: usize) -> usize {
 
 /// Appends `text` as a JSON string, as `serde_json` writes it.
 fn push_json_string(into: &mut Vec<u8>, text: &str) {
-    // Most text has nothing to escape: one pass without branches finds that out, and
-    // it is copied whole.
-    let escapes = text.bytes().fold(false, |any, b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
+    // Most text has nothing to escape: one pass many bytes at a time finds that out,
+    // and it is copied whole.
+    let escapes =
+        crate::scan::any_byte(text.as_bytes(), |b| (b < 0x20) | (b == b'"') | (b == b'\\'));
     if !escapes {
         into.reserve(text.len() + 2);
         into.push(b'"');
