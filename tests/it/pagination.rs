@@ -46,3 +46,33 @@ fn short_section_lists_have_no_pagination() {
     assert!(!run.has_page("/news/page/2/"));
     assert_lacks(&run.page("/news/"), "rel=\"next\"");
 }
+
+#[test]
+fn a_long_section_links_each_page_to_its_neighbours_and_ends_only() {
+    // 12 pages: page 6 shows 1 … 4 5 6 7 8 … 12, not every page, so that a section of
+    // thousands of pages does not make each of them thousands of links long.
+    let run = site_with_posts(20 * 11 + 1).build().ok();
+    let sixth = run.page("/news/page/6/");
+    let pagination = &sixth[sixth.find("class=\"pagination\"").unwrap()..];
+    let pagination = &pagination[..pagination.find("</nav>").unwrap()];
+    for shown in [
+        "/club/news/\"",
+        "/club/news/page/4/",
+        "/club/news/page/8/",
+        "/club/news/page/12/",
+    ] {
+        assert_contains(pagination, shown);
+    }
+    for left_out in [
+        "/club/news/page/2/",
+        "/club/news/page/3/",
+        "/club/news/page/9/",
+        "/club/news/page/11/",
+    ] {
+        assert_lacks(pagination, left_out);
+    }
+    assert_contains(pagination, "<span aria-current=\"page\">6</span>");
+    assert_eq!(pagination.matches("class=\"pagination-gap\"").count(), 2);
+    assert!(run.has_page("/news/page/12/"));
+    assert!(!run.has_page("/news/page/13/"));
+}
