@@ -235,7 +235,7 @@ fn site_files(
     let mut site = SiteFiles::default();
     let mut sources = BTreeMap::new();
     for (path, bytes) in files {
-        let source = match shequn::load::text::decode(path, bytes) {
+        let source = match shequn::load::text::decode(path, bytes.as_slice()) {
             Ok(s) => s,
             Err(d) => {
                 // Not UTF-8 (or too large): the error points into the text as far as it
