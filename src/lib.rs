@@ -353,7 +353,7 @@ fn pipeline(
     // The search index reads the plan and the Markdown, not the pages: it is built
     // beside them, and each fills the other's pauses (the cards made on one thread
     // before the pages, the index's merges).
-    let (fingerprints, (search, search_wall)) = rayon::join(
+    let ((fingerprints, render_wall), (search, search_wall)) = rayon::join(
         || {
             let started = Instant::now();
             let fingerprints = render::render_pages_reusing(
@@ -381,7 +381,6 @@ fn pipeline(
             (written, started.elapsed())
         },
     );
-    let (fingerprints, render_wall) = fingerprints;
     drop(previous);
     report.timings.record_beside("render", render_wall);
     report.timings.record_beside("search", search_wall);
