@@ -457,9 +457,12 @@ fn push_row(into: &mut Vec<u8>, d: &Document) {
         push_json_string(into, field);
         into.push(b',');
     }
-    // A text of at most SNIPPET_CHARS bytes has at most as many characters.
+    // A text of at most SNIPPET_CHARS bytes has at most as many characters, and in
+    // ASCII text (most of it) the SNIPPET_CHARS-th character is at that byte.
     let end = if d.text.len() <= SNIPPET_CHARS {
         d.text.len()
+    } else if !crate::scan::any_byte(&d.text.as_bytes()[..SNIPPET_CHARS], |b| !b.is_ascii()) {
+        SNIPPET_CHARS
     } else {
         d.text
             .char_indices()
