@@ -49,6 +49,10 @@ pub fn script(plan: &Plan<'_>, job: &PageJob<'_>, description: &str) -> String {
 /// JSON allows `\u003c` for `<` anywhere in a string, and `>` and `&` get the same
 /// treatment so no HTML parser sees markup.
 pub fn escape_for_script(json: &str) -> String {
+    // Most blocks hold none of the three: one pass finds that out.
+    if !crate::scan::any_byte(json.as_bytes(), |b| (b == b'<') | (b == b'>') | (b == b'&')) {
+        return json.to_string();
+    }
     json.replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
