@@ -411,24 +411,31 @@ fn render_one(
         }
     }
 
-    join_cjk_soft_breaks(&mut events);
-    let (headings, words, plain_start) = headings_and_words(&mut events);
-    let plain = with_plain
-        .then(|| plain_text(&events, md.text().len()))
-        .flatten();
-    let mut html = String::with_capacity(md.text().len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
     (
-        Rendered {
-            html,
-            headings,
-            words,
-            plain_start,
-            plain,
-        },
+        rendered_from(events, md.text().len(), with_plain),
         diags,
         checks,
     )
+}
+
+/// The end of the Markdown stage, once links and raw HTML are dealt with: headings
+/// given ids, words counted, the plain text (when asked for) and the HTML, from the
+/// events of a text `source_len` bytes long.
+fn rendered_from(mut events: Vec<Event<'_>>, source_len: usize, with_plain: bool) -> Rendered {
+    join_cjk_soft_breaks(&mut events);
+    let (headings, words, plain_start) = headings_and_words(&mut events);
+    let plain = with_plain
+        .then(|| plain_text(&events, source_len))
+        .flatten();
+    let mut html = String::with_capacity(source_len * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    Rendered {
+        html,
+        headings,
+        words,
+        plain_start,
+        plain,
+    }
 }
 
 /// Deepest nesting of block quotes and lists. Each level costs its reader nothing to
@@ -964,19 +971,7 @@ pub fn description_from(plain: &str, limit: usize) -> String {
 /// stages that read it.
 #[cfg(test)]
 pub(crate) fn rendered(text: &str) -> Rendered {
-    let mut events: Vec<Event> = Parser::new_ext(text, options()).collect();
-    join_cjk_soft_breaks(&mut events);
-    let (headings, words, plain_start) = headings_and_words(&mut events);
-    let plain = plain_text(&events, text.len());
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    Rendered {
-        html,
-        headings,
-        words,
-        plain_start,
-        plain,
-    }
+    rendered_from(Parser::new_ext(text, options()).collect(), text.len(), true)
 }
 
 #[cfg(test)]
