@@ -871,9 +871,10 @@ fn push_space(text: &mut String) {
     }
 }
 
-/// Appends `raw` with each run of white space as one space. Only ASCII white space is
-/// folded, the only kind HTML folds.
-fn push_squashed(text: &mut String, raw: &str) {
+/// Appends `raw` with each run of white space as one space, and none at the start of
+/// `text` or after a space there. Only ASCII white space is folded, the only kind HTML
+/// folds. (The search index reads the text of raw HTML through it too.)
+pub(crate) fn push_squashed(text: &mut String, raw: &str) {
     let bytes = raw.as_bytes();
     // Most text is words and single spaces: a scan many bytes at a time finds it, and
     // it is copied whole.

@@ -373,33 +373,9 @@ fn push_text(sections: &mut [HtmlSection], in_heading: bool, raw: &str) {
         &mut last.text
     };
     if raw.contains('&') {
-        push_squashed(into, &html_escape::decode_html_entities(raw));
+        crate::markdown::push_squashed(into, &html_escape::decode_html_entities(raw));
     } else {
-        push_squashed(into, raw);
-    }
-}
-
-/// Appends `text` with each run of white space as one space, and none at the start.
-/// Only ASCII white space is folded, the only kind HTML folds.
-fn push_squashed(into: &mut String, text: &str) {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_whitespace() {
-            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if !into.is_empty() && !into.ends_with(' ') {
-                into.push(' ');
-            }
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        // Both ends are at ASCII bytes or the ends of `text`: character boundaries.
-        into.push_str(&text[start..i]);
+        crate::markdown::push_squashed(into, raw);
     }
 }
 
