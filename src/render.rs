@@ -938,22 +938,20 @@ const PAGINATOR_REACH: usize = 2;
 /// of a section's N pages N links long: quadratic in the section's length (a section of
 /// 30 000 posts has 1 500 pages). A gap of one page shows that page instead.
 fn page_window(number: usize, total: usize) -> Vec<Option<usize>> {
-    let shown = |n: usize| n == 1 || n == total || n.abs_diff(number) <= PAGINATOR_REACH;
-    let mut pages = Vec::new();
-    let mut n = 1;
-    while n <= total {
-        if shown(n) {
-            pages.push(Some(n));
-            n += 1;
-            continue;
+    let near =
+        number.saturating_sub(PAGINATOR_REACH).max(1)..=(number + PAGINATOR_REACH).min(total);
+    let mut shown: Vec<usize> = std::iter::once(1).chain(near).chain([total]).collect();
+    shown.dedup();
+    let mut pages = Vec::with_capacity(shown.len() + 2);
+    for (i, &n) in shown.iter().enumerate() {
+        if let Some(&before) = i.checked_sub(1).and_then(|i| shown.get(i)) {
+            match n - before {
+                1 => {}
+                2 => pages.push(Some(before + 1)),
+                _ => pages.push(None),
+            }
         }
-        let next = (n..=total).find(|&m| shown(m)).unwrap_or(total + 1);
-        if next - n == 1 {
-            pages.push(Some(n));
-        } else {
-            pages.push(None);
-        }
-        n = next;
+        pages.push(Some(n));
     }
     pages
 }
