@@ -242,7 +242,7 @@ fn site_files(
                 // decodes, which the lossy decoding keeps line for line.
                 let lossy =
                     String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes));
-                let text = shequn::load::text::normalise_line_ends(&lossy);
+                let text = shequn::load::text::normalise_line_ends(lossy);
                 sources.insert(path.clone(), Source::new(path.clone(), text));
                 diags.push(d);
                 continue;

@@ -65,12 +65,7 @@ pub fn decode(path: &str, bytes: impl Into<Vec<u8>>) -> Result<SourceRef, Diagno
         )
         .with_help("text files must be UTF-8; save it as UTF-8 or move it to `static/`"));
     }
-    let text = if text.contains('\r') {
-        normalise_line_ends(&text)
-    } else {
-        text
-    };
-    Ok(Source::new(path, text))
+    Ok(Source::new(path, normalise_line_ends(text)))
 }
 
 /// The control characters of a decoded file, each an error where it is (at most
@@ -134,8 +129,8 @@ pub fn has_forbidden_control(text: &str) -> bool {
 /// A diagnostic at byte `offset` of a file that cannot be decoded: the line is shown
 /// as well as it can be (bad bytes as U+FFFD), the column counts the characters before.
 fn at_byte(path: &str, bytes: &[u8], offset: usize, message: String) -> Diagnostic {
-    let before = normalise_line_ends(&String::from_utf8_lossy(&bytes[..offset]));
-    let whole = normalise_line_ends(&String::from_utf8_lossy(bytes));
+    let before = normalise_line_ends(String::from_utf8_lossy(&bytes[..offset]));
+    let whole = normalise_line_ends(String::from_utf8_lossy(bytes));
     let source = Source::new(path, whole);
     // The bytes before the offset are valid UTF-8, so their text is a prefix of the
     // whole file's text.
@@ -197,9 +192,11 @@ fn likely_encoding(bytes: &[u8]) -> &'static str {
 
 /// CRLF and lone CR become LF, so that no `\r` reaches any output and line numbers are
 /// the ones an editor shows.
-pub fn normalise_line_ends(text: &str) -> String {
+/// A text without `\r` is given back as it is, not copied.
+pub fn normalise_line_ends(text: impl Into<String>) -> String {
+    let text = text.into();
     if !text.contains('\r') {
-        return text.to_string();
+        return text;
     }
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
