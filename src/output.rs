@@ -180,6 +180,9 @@ pub struct DirSink {
     previous: Option<Previous>,
     /// What was written, for the manifest of the new output.
     written: std::sync::Mutex<Vec<(String, ManifestEntry)>>,
+    /// Files the previous build has as they are now: linked from it when the build is
+    /// committed (see [`Staging::commit`]), not when they are written.
+    unchanged: std::sync::Mutex<Vec<String>>,
     /// The first error that every later write would repeat (a full disk, a quota, a
     /// read-only file system): later writes return it instead of trying, so the build
     /// reports it once rather than once per page.
@@ -232,12 +235,8 @@ impl Sink for DirSink {
             size: bytes.len() as u64,
             hash: xxhash_rust::xxh3::xxh3_128(bytes),
         };
-        let linked = self
-            .previous
-            .as_ref()
-            .is_some_and(|p| p.link_unchanged(path, &entry, &target, &self.folders));
-        if linked {
-            self.record(path, entry);
+        if self.previous.as_ref().is_some_and(|p| p.has(path, &entry)) {
+            self.record_unchanged(path, entry);
             return Ok(());
         }
         let stop = |e: &std::io::Error, message: String| {
@@ -272,14 +271,11 @@ impl Sink for DirSink {
         let Some(entry) = previous.files.get(path).map(|f| f.entry) else {
             return false;
         };
-        if self.stopped.get().is_some() {
+        if self.stopped.get().is_some() || self.target(path).is_err() {
             return false;
         }
-        let Ok(target) = self.target(path) else {
-            return false;
-        };
-        if previous.link_unchanged(path, &entry, &target, &self.folders) {
-            self.record(path, entry);
+        if previous.has(path, &entry) {
+            self.record_unchanged(path, entry);
             return true;
         }
         false
@@ -304,6 +300,12 @@ impl DirSink {
         // A panic elsewhere while holding the lock leaves a list that is still whole.
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         written.push((path.to_string(), entry));
+    }
+
+    fn record_unchanged(&self, path: &str, entry: ManifestEntry) {
+        self.record(path, entry);
+        let mut unchanged = self.unchanged.lock().unwrap_or_else(|e| e.into_inner());
+        unchanged.push(path.to_string());
     }
 }
 
@@ -385,35 +387,66 @@ impl Previous {
         })
     }
 
-    /// Hard-links the previous build's file at `path` to `target` when it holds the
-    /// bytes described by `entry` and nobody changed it since; false otherwise (then
-    /// the caller writes the file).
-    fn link_unchanged(
-        &self,
-        path: &str,
-        entry: &ManifestEntry,
-        target: &Path,
-        folders: &Folders,
-    ) -> bool {
+    /// Whether the previous build's file at `path` holds the bytes described by `entry`
+    /// and nobody changed it since.
+    fn has(&self, path: &str, entry: &ManifestEntry) -> bool {
         if self.files.get(path).map(|f| &f.entry) != Some(entry) {
             return false;
         }
-        let source = self.root.join(path);
-        let Ok(meta) = std::fs::symlink_metadata(&source) else {
-            return false;
-        };
-        let untouched = meta.is_file()
-            && meta.len() == entry.size
-            && meta.modified().is_ok_and(|m| m <= self.finished);
-        if !untouched {
-            return false;
-        }
+        std::fs::symlink_metadata(self.root.join(path)).is_ok_and(|meta| {
+            meta.is_file()
+                && meta.len() == entry.size
+                && meta.modified().is_ok_and(|m| m <= self.finished)
+        })
+    }
+
+    /// Puts the previous build's file at `path` into the staging folder `root`: a hard
+    /// link, or a copy where the two folders cannot share a file (another file system
+    /// mounted on the output folder).
+    fn link_into(&self, root: &Path, path: &str, folders: &Folders) -> std::io::Result<()> {
+        let (source, target) = (self.root.join(path), root.join(path));
         if let Some(parent) = target.parent() {
-            if folders.make(parent).is_err() {
-                return false;
+            folders.make(parent)?;
+        }
+        std::fs::hard_link(&source, &target)
+            .or_else(|_| std::fs::copy(&source, &target).map(|_| ()))
+    }
+
+    /// Whether `output` holds the files of `written` and nothing else but the marker:
+    /// no file a person or another program put there since.
+    fn holds_only(&self, written: &[(String, ManifestEntry)]) -> bool {
+        let mut folders = std::collections::HashSet::new();
+        for (path, _) in written {
+            let mut rest = path.as_str();
+            while let Some((parent, _)) = rest.rsplit_once('/') {
+                if !folders.insert(parent) {
+                    break;
+                }
+                rest = parent;
             }
         }
-        std::fs::hard_link(&source, target).is_ok()
+        let files: std::collections::HashSet<&str> =
+            written.iter().map(|(p, _)| p.as_str()).collect();
+        let expected = |entry: walkdir::Result<walkdir::DirEntry>| {
+            let Ok(entry) = entry else { return false };
+            let rel = entry.path().strip_prefix(&self.root).ok();
+            let Some(rel) = rel.and_then(|r| r.to_str()) else {
+                return false;
+            };
+            if entry.file_type().is_dir() {
+                folders.contains(rel)
+            } else {
+                rel == MARKER || (entry.file_type().is_file() && files.contains(rel))
+            }
+        };
+        // One walk per top-level entry, on all cores: `members/` alone is most of a site.
+        use rayon::prelude::*;
+        let Ok(top) = std::fs::read_dir(&self.root).and_then(|d| d.collect::<Result<Vec<_>, _>>())
+        else {
+            return false;
+        };
+        top.par_iter()
+            .all(|e| walkdir::WalkDir::new(e.path()).into_iter().all(expected))
     }
 }
 
@@ -593,6 +626,7 @@ impl Staging {
             stopped: std::sync::OnceLock::new(),
             previous: Previous::read(&output),
             written: std::sync::Mutex::new(Vec::new()),
+            unchanged: std::sync::Mutex::new(Vec::new()),
             folders: Folders::default(),
         };
         Ok((
@@ -640,8 +674,16 @@ impl Staging {
         let fail = |what: String, e: std::io::Error| {
             Diagnostic::error(format!("{what}: {}", io_reason(&e)))
         };
-        let mut written = sink.written.into_inner().unwrap_or_else(|e| e.into_inner());
+        let DirSink {
+            written,
+            unchanged,
+            previous,
+            folders,
+            ..
+        } = sink;
+        let mut written = written.into_inner().unwrap_or_else(|e| e.into_inner());
         written.sort_by(|a, b| a.0.cmp(&b.0));
+        let unchanged = unchanged.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut marker = String::with_capacity(written.len() * 80 + 100);
         marker.push_str(MARKER_TEXT);
         marker.push_str(MANIFEST_HEADER);
@@ -660,12 +702,28 @@ impl Staging {
                 entry.size, entry.hash
             );
         }
-        std::fs::write(self.staging.join(MARKER), marker).map_err(|e| {
-            fail(
-                format!("cannot write {}", self.staging.join(MARKER).display()),
-                e,
-            )
-        })?;
+        let marker_path = self.staging.join(MARKER);
+        std::fs::write(&marker_path, marker)
+            .map_err(|e| fail(format!("cannot write {}", marker_path.display()), e))?;
+        if let Some(previous) = &previous {
+            if self.update_in_place(previous, &written, &unchanged)? {
+                return Ok(());
+            }
+            use rayon::prelude::*;
+            unchanged
+                .par_iter()
+                .try_for_each(|path| {
+                    previous
+                        .link_into(&self.staging, path, &folders)
+                        .map_err(|e| (path, e))
+                })
+                .map_err(|(path, e)| {
+                    fail(
+                        format!("cannot link {path} from the previous build into the new one"),
+                        e,
+                    )
+                })?;
+        }
         let had_output = self.output.exists();
         if had_output {
             match exchange(&self.staging, &self.output) {
@@ -713,6 +771,46 @@ impl Staging {
             })?;
         }
         Ok(())
+    }
+
+    /// A rebuild whose files are the previous build's but one (the build record, which
+    /// holds the time of the build, or none with `--now`) replaces that file with one
+    /// rename and then the manifest, and leaves the rest of the output folder as it is:
+    /// no tree of links to make, none to remove. Still all old or all new: a build
+    /// stopped between the two renames left a manifest older than the one changed file,
+    /// which is then not taken for unchanged (see [`Previous::has`]). Returns whether it
+    /// did; the staging folder holds the new file and the marker.
+    fn update_in_place(
+        &self,
+        previous: &Previous,
+        written: &[(String, ManifestEntry)],
+        unchanged: &[String],
+    ) -> Result<bool, Diagnostic> {
+        let unchanged: std::collections::HashSet<&str> =
+            unchanged.iter().map(String::as_str).collect();
+        let fresh: Vec<&str> = written
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .filter(|p| !unchanged.contains(p))
+            .collect();
+        let same_files = written.len() == previous.files.len()
+            && fresh.iter().all(|p| previous.files.contains_key(*p));
+        if fresh.len() > 1 || !same_files || !previous.holds_only(written) {
+            return Ok(false);
+        }
+        let fail = |path: &str, e: std::io::Error| {
+            Diagnostic::error(format!(
+                "cannot replace {}: {}",
+                self.output.join(path).display(),
+                io_reason(&e)
+            ))
+        };
+        for path in fresh.into_iter().chain([MARKER]) {
+            std::fs::rename(self.staging.join(path), self.output.join(path))
+                .map_err(|e| fail(path, e))?;
+        }
+        let _ = std::fs::remove_dir_all(&self.staging);
+        Ok(true)
     }
 
     /// Removes the staging folder after a failed build; the output is untouched.

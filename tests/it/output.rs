@@ -185,6 +185,75 @@ fn a_rebuild_reuses_unchanged_files_and_still_equals_a_fresh_build() {
     assert_eq!(tree(&third.output), tree(&fresh.output));
 }
 
+/// What is beside the output folder of `run`: nothing but the site, after a build.
+fn beside_output(run: &Run) -> Vec<String> {
+    let parent = run.output.parent().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "site" && n != "public")
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_rebuild_that_changes_one_file_or_none_updates_the_output_folder_in_place() {
+    use std::os::unix::fs::MetadataExt;
+    let site = Site::fixture("full");
+    site.write("static/notice.txt", "Opening hours: 9-5.\n");
+    let first = site.build().ok();
+    let inode = |path: &Path| std::fs::metadata(path).unwrap().ino();
+    let folder = inode(&first.output);
+    let page = inode(&first.output.join("events/picnic/index.html"));
+    let built = tree(&first.output);
+
+    // Nothing changed (the same --now): the same folder and files, no swap.
+    let again = site.build().ok();
+    assert_eq!(inode(&again.output), folder);
+    assert_eq!(inode(&again.output.join("events/picnic/index.html")), page);
+    assert!(
+        tree(&again.output) == built,
+        "the rebuild changed the output"
+    );
+    assert_eq!(beside_output(&again), Vec::<String>::new());
+
+    // One file changed: replaced where it is, and the rest is what a fresh build gives.
+    site.write("static/notice.txt", "Opening hours: 10-6.\n");
+    let edited = site.build().ok();
+    assert_eq!(inode(&edited.output), folder);
+    assert_eq!(inode(&edited.output.join("events/picnic/index.html")), page);
+    let fresh = Site::fixture("full");
+    fresh.write("static/notice.txt", "Opening hours: 10-6.\n");
+    let fresh = tree(&fresh.build().ok().output);
+    assert!(
+        tree(&edited.output) == fresh,
+        "the updated output differs from a fresh build"
+    );
+    assert_eq!(beside_output(&edited), Vec::<String>::new());
+
+    // A file or folder someone put into the output is not the build's: the next build
+    // swaps in a whole new folder, without them.
+    std::fs::write(edited.output.join("events/stray.html"), "stray").unwrap();
+    std::fs::create_dir(edited.output.join("empty")).unwrap();
+    let swapped = site.build().ok();
+    assert_ne!(inode(&swapped.output), folder);
+    assert!(!swapped.output.join("events/stray.html").exists());
+    assert!(!swapped.output.join("empty").exists());
+    assert!(
+        tree(&swapped.output) == fresh,
+        "the swapped output differs from a fresh build"
+    );
+
+    // Two files changed: swapped in whole, never a mix of two builds.
+    let folder = inode(&swapped.output);
+    site.write("static/notice.txt", "Closed.\n");
+    site.write("static/second.txt", "New.\n");
+    let two = site.build().ok();
+    assert_ne!(inode(&two.output), folder);
+    assert_eq!(beside_output(&two), Vec::<String>::new());
+}
+
 /// A change to a file's text.
 type Edit = dyn Fn(&str) -> String;
 
