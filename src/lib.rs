@@ -353,7 +353,7 @@ fn pipeline(
     // The search index reads the plan and the Markdown, not the pages: it is built
     // beside them, and each fills the other's pauses (the cards made on one thread
     // before the pages, the index's merges).
-    let ((fingerprints, render_wall), (search, search_wall)) = rayon::join(
+    let ((mut fingerprints, render_wall), (search, search_wall)) = rayon::join(
         || {
             let started = Instant::now();
             let fingerprints = render::render_pages_reusing(
@@ -377,7 +377,8 @@ fn pipeline(
         },
         || {
             let started = Instant::now();
-            let written = search::write_index(&plan, &rendered, &sink as &dyn Sink);
+            let last = previous.pages().get(search::FINGERPRINT_FILE).copied();
+            let written = search::write_index(&plan, &rendered, &sink as &dyn Sink, last);
             (written, started.elapsed())
         },
     );
@@ -385,6 +386,9 @@ fn pipeline(
     report.timings.record_beside("render", render_wall);
     report.timings.record_beside("search", search_wall);
     diags.extend(search.errors.into_iter().map(Diagnostic::error));
+    if search.files > 0 {
+        fingerprints.insert(search::FINGERPRINT_FILE, search.fingerprint);
+    }
     report.timings.record("render+search", &mut clock);
     let copy_errors = staging.copy_assets(&plan.copies, &plan.builtin_copies, &sink);
     diags.extend(copy_errors);
@@ -462,7 +466,7 @@ pub fn build_in_memory(
             let diags = &mut report.diagnostics;
             let previous = last.as_ref().map(|(files, _)| files.as_ref());
             let sink = output::MemorySink::new(previous);
-            let fingerprints = render::render_pages_reusing(
+            let mut fingerprints = render::render_pages_reusing(
                 stages.plan,
                 stages.rendered,
                 stages.theme,
@@ -490,8 +494,15 @@ pub fn build_in_memory(
             let pages = std::sync::Arc::new(sink.into_files());
             pages_ready(&pages);
             let search_sink = output::MemorySink::new(previous);
-            let search = search::write_index(stages.plan, stages.rendered, &search_sink);
+            let last_index = last
+                .as_ref()
+                .and_then(|l| l.1.pages().get(search::FINGERPRINT_FILE).copied());
+            let search =
+                search::write_index(stages.plan, stages.rendered, &search_sink, last_index);
             diags.extend(search.errors.into_iter().map(Diagnostic::error));
+            if search.files > 0 {
+                fingerprints.insert(search::FINGERPRINT_FILE, search.fingerprint);
+            }
             report.timings.record("search", &mut clock);
             if diags.has_errors() {
                 return;

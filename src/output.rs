@@ -42,6 +42,12 @@ pub trait Sink: Sync {
     fn keep(&self, _path: &str) -> bool {
         false
     }
+
+    /// Keeps every file the previous build wrote under the folder `prefix` (ending in
+    /// `/`), when the sink still has them all; how many, or `None` (then none is kept).
+    fn keep_folder(&self, _prefix: &str) -> Option<usize> {
+        None
+    }
 }
 
 /// Discards everything: `shequn check`.
@@ -169,6 +175,16 @@ impl Sink for MemorySink<'_> {
             None => false,
         }
     }
+
+    fn keep_folder(&self, prefix: &str) -> Option<usize> {
+        let previous = self.previous?;
+        let mut kept = 0;
+        for (path, file) in previous.iter().filter(|(p, _)| p.starts_with(prefix)) {
+            self.insert(path, file.clone());
+            kept += 1;
+        }
+        (kept > 0).then_some(kept)
+    }
 }
 
 /// Writes into a folder on disk.
@@ -279,6 +295,28 @@ impl Sink for DirSink {
             return true;
         }
         false
+    }
+
+    fn keep_folder(&self, prefix: &str) -> Option<usize> {
+        use rayon::prelude::*;
+        let previous = self.previous.as_ref()?;
+        if self.stopped.get().is_some() {
+            return None;
+        }
+        let files: Vec<(&String, ManifestEntry)> = previous
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .map(|(p, f)| (p, f.entry))
+            .collect();
+        let all_there = files.par_iter().all(|(p, entry)| previous.has(p, entry));
+        if files.is_empty() || !all_there {
+            return None;
+        }
+        for (path, entry) in &files {
+            self.record_unchanged(path, *entry);
+        }
+        Some(files.len())
     }
 }
 

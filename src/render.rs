@@ -1224,12 +1224,18 @@ impl Fingerprints {
     pub fn pages(&self) -> &HashMap<String, u128> {
         &self.pages
     }
+
+    /// Adds the fingerprint of another output file than a page (the search index's).
+    pub fn insert(&mut self, file: &str, fingerprint: u128) {
+        self.pages.insert(file.to_string(), fingerprint);
+    }
 }
 
 /// This program: its version and a hash of its sources, built-in theme and locked
 /// dependencies (see `build.rs`), so that pages a changed shequn would render otherwise
 /// are rendered again.
-const PROGRAM_IDENTITY: &str = concat!(env!("CARGO_PKG_VERSION"), " ", env!("SHEQUN_SOURCE_HASH"));
+pub(crate) const PROGRAM_IDENTITY: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " ", env!("SHEQUN_SOURCE_HASH"));
 
 /// The templates' sources, the global context and the program: a change to any may
 /// change any page.

@@ -334,7 +334,7 @@ pub fn build(files: &BTreeMap<String, Vec<u8>>, render: bool) -> Outcome {
         None,
         &sink,
     ));
-    let search = shequn::search::write_index(&plan, &rendered, &sink);
+    let search = shequn::search::write_index(&plan, &rendered, &sink, None);
     assert!(
         search.errors.is_empty(),
         "search index: {:?}",
