@@ -309,7 +309,11 @@ impl Sink for DirSink {
             .filter(|(p, _)| p.starts_with(prefix))
             .map(|(p, f)| (p, f.entry))
             .collect();
-        let all_there = files.par_iter().all(|(p, entry)| previous.has(p, entry));
+        // The paths come from the previous manifest, a file in the output folder that
+        // anyone could edit: each must stay inside the folder, as a written path does.
+        let all_there = files
+            .par_iter()
+            .all(|(p, entry)| self.target(p).is_ok() && previous.has(p, entry));
         if files.is_empty() || !all_there {
             return None;
         }

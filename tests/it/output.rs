@@ -254,6 +254,29 @@ fn a_rebuild_that_changes_one_file_or_none_updates_the_output_folder_in_place() 
     assert_eq!(beside_output(&two), Vec::<String>::new());
 }
 
+#[test]
+fn a_manifest_edited_to_name_a_file_outside_the_output_cannot_reach_it() {
+    let site = Site::fixture("full");
+    let first = site.build().ok();
+    // A file outside the output folder with the bytes of one inside, and a manifest line
+    // in the search index's folder that climbs out to it.
+    let outside = first.output.parent().unwrap().join("outside.txt");
+    let robots = std::fs::read(first.output.join("robots.txt")).unwrap();
+    std::fs::write(&outside, &robots).unwrap();
+    let marker = first.output.join(".shequn-output");
+    let text = std::fs::read_to_string(&marker).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.ends_with(" robots.txt"))
+        .unwrap()
+        .replace(" robots.txt", " search/index/../../../outside.txt");
+    std::fs::write(&marker, format!("{text}{line}\n")).unwrap();
+    let again = site.build().ok();
+    assert_eq!(std::fs::read(&outside).unwrap(), robots);
+    let fresh = Site::fixture("full").build().ok();
+    assert!(tree(&again.output) == tree(&fresh.output));
+}
+
 /// A change to a file's text.
 type Edit = dyn Fn(&str) -> String;
 
