@@ -256,10 +256,15 @@ impl Sink for DirSink {
             return Ok(());
         }
         let stop = |e: &std::io::Error, message: String| {
-            if is_disk_wide(e) {
-                let _ = self.stopped.set(message.clone());
+            if !is_disk_wide(e) {
+                return message;
             }
-            message
+            // Two writes can meet a full disk at the same moment: the second reports the
+            // first one's message, so that the build reports it once.
+            match self.stopped.set(message.clone()) {
+                Ok(()) => message,
+                Err(_) => self.stopped.get().cloned().unwrap_or(message),
+            }
         };
         if let Some(parent) = target.parent() {
             self.folders.make(parent).map_err(|e| {
