@@ -198,7 +198,7 @@ pub struct DirSink {
     written: std::sync::Mutex<Vec<(String, ManifestEntry)>>,
     /// Files the previous build has as they are now: linked from it when the build is
     /// committed (see [`Staging::commit`]), not when they are written.
-    unchanged: std::sync::Mutex<Vec<String>>,
+    unchanged: std::sync::Mutex<Vec<(String, ManifestEntry)>>,
     /// The first error that every later write would repeat (a full disk, a quota, a
     /// read-only file system): later writes return it instead of trying, so the build
     /// reports it once rather than once per page.
@@ -232,7 +232,13 @@ impl DirSink {
         // Every path comes from the plan, which only makes paths of checked segments;
         // this check keeps that promise even if a later change breaks it.
         let rel = Path::new(path);
-        if rel.components().any(|c| !matches!(c, Component::Normal(_))) || path.contains('\\') {
+        // `components()` drops `.` and empty segments, which would let two spellings
+        // name one file: they are refused too.
+        let odd_segment = path.split('/').any(|s| s.is_empty() || s == ".");
+        if rel.components().any(|c| !matches!(c, Component::Normal(_)))
+            || path.contains('\\')
+            || odd_segment
+        {
             return Err(format!(
                 "refusing to write `{path}` outside the output folder"
             ));
@@ -308,10 +314,29 @@ impl Sink for DirSink {
         if self.stopped.get().is_some() {
             return None;
         }
+        // Only files directly in the folder, and the folder and those above it real
+        // folders, not symbolic links: the manifest is a file anyone can edit, and a
+        // link would publish what it points to.
+        let real_folder = |rel: &str| {
+            std::fs::symlink_metadata(previous.root.join(rel)).is_ok_and(|m| m.is_dir())
+        };
+        let mut above = prefix.trim_end_matches('/');
+        loop {
+            if !real_folder(above) {
+                return None;
+            }
+            match above.rsplit_once('/') {
+                Some((parent, _)) => above = parent,
+                None => break,
+            }
+        }
         let files: Vec<(&String, ManifestEntry)> = previous
             .files
             .iter()
-            .filter(|(p, _)| p.starts_with(prefix))
+            .filter(|(p, _)| {
+                p.strip_prefix(prefix)
+                    .is_some_and(|name| !name.contains('/'))
+            })
             .map(|(p, f)| (p, f.entry))
             .collect();
         // The paths come from the previous manifest, a file in the output folder that
@@ -352,7 +377,7 @@ impl DirSink {
     fn record_unchanged(&self, path: &str, entry: ManifestEntry) {
         self.record(path, entry);
         let mut unchanged = self.unchanged.lock().unwrap_or_else(|e| e.into_inner());
-        unchanged.push(path.to_string());
+        unchanged.push((path.to_string(), entry));
     }
 }
 
@@ -455,8 +480,14 @@ impl Previous {
         if let Some(parent) = target.parent() {
             folders.make(parent)?;
         }
-        std::fs::hard_link(&source, &target)
-            .or_else(|_| std::fs::copy(&source, &target).map(|_| ()))
+        match std::fs::hard_link(&source, &target) {
+            // Only when the two folders cannot share a file: a copy onto a link of the
+            // same file would empty it.
+            Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                std::fs::copy(&source, &target).map(|_| ())
+            }
+            other => other,
+        }
     }
 
     /// Whether `output` holds the files of `written` and nothing else but the marker:
@@ -749,17 +780,34 @@ impl Staging {
                 entry.size, entry.hash
             );
         }
-        let marker_path = self.staging.join(MARKER);
-        std::fs::write(&marker_path, marker)
-            .map_err(|e| fail(format!("cannot write {}", marker_path.display()), e))?;
-        if let Some(previous) = &previous {
-            if self.update_in_place(previous, &written, &unchanged)? {
-                return Ok(());
-            }
+        // Until the swap, a failure leaves the output as it was and the staging folder
+        // is removed, so that a full disk does not stay full.
+        let prepared = (|| {
+            let marker_path = self.staging.join(MARKER);
+            std::fs::write(&marker_path, marker)
+                .map_err(|e| fail(format!("cannot write {}", marker_path.display()), e))?;
+            let Some(previous) = &previous else {
+                return Ok(false);
+            };
+            // The files taken for unchanged were checked when they were written; the
+            // build took a while, so they are checked again now.
             use rayon::prelude::*;
+            let touched = unchanged
+                .par_iter()
+                .find_any(|(path, entry)| !previous.has(path, entry));
+            if let Some((path, _)) = touched {
+                return Err(Diagnostic::error(format!(
+                    "{} changed while the site was being built",
+                    self.output.join(path).display()
+                ))
+                .with_help("build again"));
+            }
+            if self.update_in_place(previous, &written, &unchanged)? {
+                return Ok(true);
+            }
             unchanged
                 .par_iter()
-                .try_for_each(|path| {
+                .try_for_each(|(path, _)| {
                     previous
                         .link_into(&self.staging, path, &folders)
                         .map_err(|e| (path, e))
@@ -770,6 +818,15 @@ impl Staging {
                         e,
                     )
                 })?;
+            Ok(false)
+        })();
+        match prepared {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(d) => {
+                let _ = std::fs::remove_dir_all(&self.staging);
+                return Err(d);
+            }
         }
         let had_output = self.output.exists();
         if had_output {
@@ -821,20 +878,23 @@ impl Staging {
     }
 
     /// A rebuild whose files are the previous build's but one (the build record, which
-    /// holds the time of the build, or none with `--now`) replaces that file with one
-    /// rename and then the manifest, and leaves the rest of the output folder as it is:
-    /// no tree of links to make, none to remove. Still all old or all new: a build
-    /// stopped between the two renames left a manifest older than the one changed file,
-    /// which is then not taken for unchanged (see [`Previous::has`]). Returns whether it
-    /// did; the staging folder holds the new file and the marker.
+    /// holds the time of the build, or none with `--now`) exchanges that file with its
+    /// previous version and then renames the manifest into place, and leaves the rest
+    /// of the output folder as it is: no tree of links to make, none to remove. Still
+    /// all old or all new: when the manifest cannot be renamed, the file is exchanged
+    /// back; a build stopped between the two steps left a manifest older than the
+    /// changed file, which is then not taken for unchanged (see [`Previous::has`]; on a
+    /// file system that keeps modification times to the second, a rebuild within that
+    /// second that reverts the change could take it for unchanged). Returns whether it
+    /// did; without an atomic exchange it does not, and the new folder is swapped in.
     fn update_in_place(
         &self,
         previous: &Previous,
         written: &[(String, ManifestEntry)],
-        unchanged: &[String],
+        unchanged: &[(String, ManifestEntry)],
     ) -> Result<bool, Diagnostic> {
         let unchanged: std::collections::HashSet<&str> =
-            unchanged.iter().map(String::as_str).collect();
+            unchanged.iter().map(|(p, _)| p.as_str()).collect();
         let fresh: Vec<&str> = written
             .iter()
             .map(|(p, _)| p.as_str())
@@ -842,7 +902,11 @@ impl Staging {
             .collect();
         let same_files = written.len() == previous.files.len()
             && fresh.iter().all(|p| previous.files.contains_key(*p));
-        if fresh.len() > 1 || !same_files || !previous.holds_only(written) {
+        // The file replaced must be there to be exchanged (someone may have deleted it).
+        let in_place = fresh
+            .iter()
+            .all(|p| std::fs::symlink_metadata(self.output.join(p)).is_ok_and(|m| m.is_file()));
+        if fresh.len() > 1 || !same_files || !in_place || !previous.holds_only(written) {
             return Ok(false);
         }
         let fail = |path: &str, e: std::io::Error| {
@@ -852,9 +916,19 @@ impl Staging {
                 io_reason(&e)
             ))
         };
-        for path in fresh.into_iter().chain([MARKER]) {
-            std::fs::rename(self.staging.join(path), self.output.join(path))
-                .map_err(|e| fail(path, e))?;
+        let swap = |path: &str| exchange(&self.staging.join(path), &self.output.join(path));
+        if let Some(path) = fresh.first() {
+            match swap(path) {
+                Ok(()) => {}
+                Err(e) if is_unsupported(&e) => return Ok(false),
+                Err(e) => return Err(fail(path, e)),
+            }
+        }
+        if let Err(e) = std::fs::rename(self.staging.join(MARKER), self.output.join(MARKER)) {
+            if let Some(path) = fresh.first() {
+                let _ = swap(path);
+            }
+            return Err(fail(MARKER, e));
         }
         let _ = std::fs::remove_dir_all(&self.staging);
         Ok(true)

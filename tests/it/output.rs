@@ -252,6 +252,10 @@ fn a_rebuild_that_changes_one_file_or_none_updates_the_output_folder_in_place() 
     let two = site.build().ok();
     assert_ne!(inode(&two.output), folder);
     assert_eq!(beside_output(&two), Vec::<String>::new());
+    let fresh = Site::fixture("full");
+    fresh.write("static/notice.txt", "Closed.\n");
+    fresh.write("static/second.txt", "New.\n");
+    assert!(tree(&two.output) == tree(&fresh.build().ok().output));
 }
 
 #[test]
@@ -273,6 +277,67 @@ fn a_manifest_edited_to_name_a_file_outside_the_output_cannot_reach_it() {
     std::fs::write(&marker, format!("{text}{line}\n")).unwrap();
     let again = site.build().ok();
     assert_eq!(std::fs::read(&outside).unwrap(), robots);
+    let fresh = Site::fixture("full").build().ok();
+    assert!(tree(&again.output) == tree(&fresh.output));
+}
+
+/// Appends `line` to the manifest of the output of `run`, after a pause so that the
+/// manifest is newer than the files it lists.
+fn add_to_manifest(run: &Run, line: &str) {
+    let marker = run.output.join(".shequn-output");
+    let text = std::fs::read_to_string(&marker).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&marker, format!("{text}{line}\n")).unwrap();
+}
+
+#[test]
+fn a_symbolic_link_in_the_search_index_folder_publishes_nothing_it_points_to() {
+    let site = Site::fixture("full");
+    let first = site.build().ok();
+    let secret = first.output.parent().unwrap().join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    std::fs::write(secret.join("id_rsa"), "PRIVATE KEY").unwrap();
+    std::os::unix::fs::symlink(&secret, first.output.join("search/index/k")).unwrap();
+    add_to_manifest(
+        &first,
+        "11 00000000000000000000000000000000 - search/index/k/id_rsa",
+    );
+    let again = site.build().ok();
+    assert!(!again.output.join("search/index/k").exists());
+    let fresh = Site::fixture("full").build().ok();
+    assert!(tree(&again.output) == tree(&fresh.output));
+}
+
+#[test]
+fn a_manifest_path_with_a_dot_segment_cannot_empty_the_previous_output() {
+    let site = Site::fixture("full");
+    let first = site.build().ok();
+    let meta = first.output.join("search/index/meta.json");
+    let before = std::fs::read(&meta).unwrap();
+    let text = std::fs::read_to_string(first.output.join(".shequn-output")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.ends_with(" search/index/meta.json"))
+        .unwrap()
+        .replace(" search/index/meta.json", " search/index/./meta.json");
+    // A stray file makes the rebuild swap, so that it links the kept files.
+    std::fs::write(first.output.join("stray.txt"), "x").unwrap();
+    add_to_manifest(&first, &line);
+    let again = site.build().ok();
+    assert_eq!(
+        std::fs::read(again.output.join("search/index/meta.json")).unwrap(),
+        before
+    );
+    let fresh = Site::fixture("full").build().ok();
+    assert!(tree(&again.output) == tree(&fresh.output));
+}
+
+#[test]
+fn a_search_index_file_missing_from_the_output_makes_the_index_again() {
+    let site = Site::fixture("full");
+    let first = site.build().ok();
+    std::fs::remove_file(first.output.join("search/index/t0.json")).unwrap();
+    let again = site.build().ok();
     let fresh = Site::fixture("full").build().ok();
     assert!(tree(&again.output) == tree(&fresh.output));
 }
