@@ -377,7 +377,7 @@ fn pipeline(
         },
         || {
             let started = Instant::now();
-            let last = previous.pages().get(search::FINGERPRINT_FILE).copied();
+            let last = search::last_fingerprint(&previous);
             let written = search::write_index(&plan, &rendered, &sink as &dyn Sink, last);
             (written, started.elapsed())
         },
@@ -385,10 +385,8 @@ fn pipeline(
     drop(previous);
     report.timings.record_beside("render", render_wall);
     report.timings.record_beside("search", search_wall);
+    search::list_fingerprint(&search, &mut fingerprints);
     diags.extend(search.errors.into_iter().map(Diagnostic::error));
-    if search.files > 0 {
-        fingerprints.insert(search::FINGERPRINT_FILE, search.fingerprint);
-    }
     report.timings.record("render+search", &mut clock);
     let copy_errors = staging.copy_assets(&plan.copies, &plan.builtin_copies, &sink);
     diags.extend(copy_errors);
@@ -494,15 +492,11 @@ pub fn build_in_memory(
             let pages = std::sync::Arc::new(sink.into_files());
             pages_ready(&pages);
             let search_sink = output::MemorySink::new(previous);
-            let last_index = last
-                .as_ref()
-                .and_then(|l| l.1.pages().get(search::FINGERPRINT_FILE).copied());
+            let last_index = last.as_ref().and_then(|l| search::last_fingerprint(&l.1));
             let search =
                 search::write_index(stages.plan, stages.rendered, &search_sink, last_index);
+            search::list_fingerprint(&search, &mut fingerprints);
             diags.extend(search.errors.into_iter().map(Diagnostic::error));
-            if search.files > 0 {
-                fingerprints.insert(search::FINGERPRINT_FILE, search.fingerprint);
-            }
             report.timings.record("search", &mut clock);
             if diags.has_errors() {
                 return;

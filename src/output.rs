@@ -43,8 +43,9 @@ pub trait Sink: Sync {
         false
     }
 
-    /// Keeps every file the previous build wrote under the folder `prefix` (ending in
-    /// `/`), when the sink still has them all; how many, or `None` (then none is kept).
+    /// Keeps every file the previous build wrote directly in the folder `prefix` (ending
+    /// in `/`), when the sink still has them all; how many, or `None` (then none is
+    /// kept).
     fn keep_folder(&self, _prefix: &str) -> Option<usize> {
         None
     }
@@ -179,12 +180,19 @@ impl Sink for MemorySink<'_> {
     fn keep_folder(&self, prefix: &str) -> Option<usize> {
         let previous = self.previous?;
         let mut kept = 0;
-        for (path, file) in previous.iter().filter(|(p, _)| p.starts_with(prefix)) {
+        for (path, file) in previous.iter().filter(|(p, _)| directly_in(p, prefix)) {
             self.insert(path, file.clone());
             kept += 1;
         }
         (kept > 0).then_some(kept)
     }
+}
+
+/// Whether `path` names a file directly in the folder `prefix` (ending in `/`): what
+/// [`Sink::keep_folder`] keeps.
+fn directly_in(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|name| !name.contains('/'))
 }
 
 /// Writes into a folder on disk.
@@ -333,10 +341,7 @@ impl Sink for DirSink {
         let files: Vec<(&String, ManifestEntry)> = previous
             .files
             .iter()
-            .filter(|(p, _)| {
-                p.strip_prefix(prefix)
-                    .is_some_and(|name| !name.contains('/'))
-            })
+            .filter(|(p, _)| directly_in(p, prefix))
             .map(|(p, f)| (p, f.entry))
             .collect();
         // The paths come from the previous manifest, a file in the output folder that
@@ -824,7 +829,7 @@ impl Staging {
             Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(d) => {
-                let _ = std::fs::remove_dir_all(&self.staging);
+                self.abort();
                 return Err(d);
             }
         }
@@ -902,11 +907,14 @@ impl Staging {
             .collect();
         let same_files = written.len() == previous.files.len()
             && fresh.iter().all(|p| previous.files.contains_key(*p));
+        if fresh.len() > 1 || !same_files {
+            return Ok(false);
+        }
         // The file replaced must be there to be exchanged (someone may have deleted it).
         let in_place = fresh
             .iter()
             .all(|p| std::fs::symlink_metadata(self.output.join(p)).is_ok_and(|m| m.is_file()));
-        if fresh.len() > 1 || !same_files || !in_place || !previous.holds_only(written) {
+        if !in_place || !previous.holds_only(written) {
             return Ok(false);
         }
         let fail = |path: &str, e: std::io::Error| {

@@ -50,7 +50,7 @@ fn is_left_out() -> bool {
 
 /// The output file whose entry in the manifest (or in `serve`'s last build) holds the
 /// fingerprint of what the index was made from.
-pub const FINGERPRINT_FILE: &str = "search/index/meta.json";
+const FINGERPRINT_FILE: &str = "search/index/meta.json";
 
 /// What [`write_index`] did.
 #[derive(Debug, Default)]
@@ -89,6 +89,19 @@ pub fn write_index(
     Written {
         fingerprint,
         ..index::write_index_files(&docs, sink)
+    }
+}
+
+/// The fingerprint the index of the build behind `fingerprints` was made from.
+pub fn last_fingerprint(fingerprints: &crate::render::Fingerprints) -> Option<u128> {
+    fingerprints.pages().get(FINGERPRINT_FILE).copied()
+}
+
+/// Lists the fingerprint of the index `written` describes with `fingerprints`, for the
+/// next build; nothing when the build made no index.
+pub fn list_fingerprint(written: &Written, fingerprints: &mut crate::render::Fingerprints) {
+    if written.files > 0 {
+        fingerprints.insert(FINGERPRINT_FILE, written.fingerprint);
     }
 }
 

@@ -258,6 +258,23 @@ fn a_rebuild_that_changes_one_file_or_none_updates_the_output_folder_in_place() 
     assert!(tree(&two.output) == tree(&fresh.build().ok().output));
 }
 
+/// Appends `line` to the manifest of the output of `run`, after a pause so that the
+/// manifest is newer than the files it lists.
+fn add_to_manifest(run: &Run, line: &str) {
+    let marker = run.output.join(".shequn-output");
+    let text = std::fs::read_to_string(&marker).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&marker, format!("{text}{line}\n")).unwrap();
+}
+
+/// The manifest line of `path` in the output of `run`, naming `other` instead.
+fn relisted(run: &Run, path: &str, other: &str) -> String {
+    let text = std::fs::read_to_string(run.output.join(".shequn-output")).unwrap();
+    let line = text.lines().find(|l| l.ends_with(&format!(" {path}")));
+    let line = line.unwrap_or_else(|| panic!("{path} is not in the manifest"));
+    format!("{} {other}", &line[..line.len() - path.len() - 1])
+}
+
 #[test]
 fn a_manifest_edited_to_name_a_file_outside_the_output_cannot_reach_it() {
     let site = Site::fixture("full");
@@ -267,27 +284,12 @@ fn a_manifest_edited_to_name_a_file_outside_the_output_cannot_reach_it() {
     let outside = first.output.parent().unwrap().join("outside.txt");
     let robots = std::fs::read(first.output.join("robots.txt")).unwrap();
     std::fs::write(&outside, &robots).unwrap();
-    let marker = first.output.join(".shequn-output");
-    let text = std::fs::read_to_string(&marker).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.ends_with(" robots.txt"))
-        .unwrap()
-        .replace(" robots.txt", " search/index/../../../outside.txt");
-    std::fs::write(&marker, format!("{text}{line}\n")).unwrap();
+    let line = relisted(&first, "robots.txt", "search/index/../../../outside.txt");
+    add_to_manifest(&first, &line);
     let again = site.build().ok();
     assert_eq!(std::fs::read(&outside).unwrap(), robots);
     let fresh = Site::fixture("full").build().ok();
     assert!(tree(&again.output) == tree(&fresh.output));
-}
-
-/// Appends `line` to the manifest of the output of `run`, after a pause so that the
-/// manifest is newer than the files it lists.
-fn add_to_manifest(run: &Run, line: &str) {
-    let marker = run.output.join(".shequn-output");
-    let text = std::fs::read_to_string(&marker).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    std::fs::write(&marker, format!("{text}{line}\n")).unwrap();
 }
 
 #[test]
@@ -314,12 +316,7 @@ fn a_manifest_path_with_a_dot_segment_cannot_empty_the_previous_output() {
     let first = site.build().ok();
     let meta = first.output.join("search/index/meta.json");
     let before = std::fs::read(&meta).unwrap();
-    let text = std::fs::read_to_string(first.output.join(".shequn-output")).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.ends_with(" search/index/meta.json"))
-        .unwrap()
-        .replace(" search/index/meta.json", " search/index/./meta.json");
+    let line = relisted(&first, "search/index/meta.json", "search/index/./meta.json");
     // A stray file makes the rebuild swap, so that it links the kept files.
     std::fs::write(first.output.join("stray.txt"), "x").unwrap();
     add_to_manifest(&first, &line);
